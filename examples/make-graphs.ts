@@ -1,0 +1,87 @@
+/**
+ * Writes the example graph files in this folder: `node --import tsx examples/make-graphs.ts`.
+ * Each is a training graph: a `data` input `x`, a `label` input `y`, outputs `logits` and
+ * `loss`, and a `meta.training` block with the optimiser and batch size the CLI uses.
+ */
+
+import { writeFileSync } from 'node:fs';
+import { GraphBuilder } from '../engine/graph/builder.js';
+
+function write(file: string, b: GraphBuilder, training: object, description: string): void {
+  const json = b.toJSON({ description, training });
+  b.build(); // validates
+  writeFileSync(new URL(file, import.meta.url), JSON.stringify(json, null, 2) + '\n');
+}
+
+/** (x − mean) / std with MNIST's pixel statistics, so inputs are centred for the optimiser. */
+function standardise(b: GraphBuilder, x: string): string {
+  const mean = b.op('constant', [], { shape: [], dtype: 'f32', data: [0.1307] }, 'pixel_mean');
+  const std = b.op('constant', [], { shape: [], dtype: 'f32', data: [0.3081] }, 'pixel_std');
+  return b.op('div', [b.op('sub', [x, mean], {}, 'centred'), std], {}, 'standardised');
+}
+
+function mlp(name: string, sizes: number[], imageInput: boolean): GraphBuilder {
+  const b = new GraphBuilder(name);
+  let h = imageInput
+    ? b.input('x', [-1, 1, 28, 28], 'f32', 'data')
+    : b.input('x', [-1, sizes[0]!], 'f32', 'data');
+  const y = b.input('y', [-1], 'i32', 'label');
+  if (imageInput) h = b.op('reshape', [standardise(b, h)], { shape: [-1, sizes[0]!] }, 'flatten');
+  for (let i = 0; i < sizes.length - 1; i++) {
+    h = b.linear(h, sizes[i]!, sizes[i + 1]!, `fc${i + 1}`);
+    if (i < sizes.length - 2) h = b.op('relu', [h], {}, `relu${i + 1}`);
+  }
+  b.output('logits', h);
+  b.output('loss', b.op('crossEntropy', [h, y], {}, 'loss'));
+  return b;
+}
+
+write(
+  'mlp-spiral.json',
+  mlp('MLP for 2-D points', [2, 64, 64, 3], false),
+  { epochs: 60, batchSize: 32, optimizer: { type: 'adam', lr: 0.01 }, seed: 0 },
+  'A two-hidden-layer MLP for the 2-D classification sets (spiral: 3 classes).',
+);
+
+write(
+  'mlp-mnist.json',
+  mlp('MLP for MNIST digits', [784, 256, 10], true),
+  {
+    epochs: 5,
+    batchSize: 32,
+    optimizer: { type: 'adam', lr: 0.002 },
+    schedule: { type: 'cosine' },
+    seed: 0,
+  },
+  'A one-hidden-layer MLP for 28×28 digit images.',
+);
+
+{
+  const b = new GraphBuilder('Small CNN for MNIST digits');
+  const x = b.input('x', [-1, 1, 28, 28], 'f32', 'data');
+  const y = b.input('y', [-1], 'i32', 'label');
+  let h = b.conv2d(standardise(b, x), 1, 8, 5, 'conv1'); // 24×24
+  h = b.op('relu', [h], {}, 'relu1');
+  h = b.op('maxPool2d', [h], { kernelSize: [2, 2], stride: [2, 2], padding: [0, 0] }, 'pool1');
+  h = b.conv2d(h, 8, 16, 5, 'conv2'); // 8×8
+  h = b.op('relu', [h], {}, 'relu2');
+  h = b.op('maxPool2d', [h], { kernelSize: [2, 2], stride: [2, 2], padding: [0, 0] }, 'pool2');
+  h = b.op('reshape', [h], { shape: [-1, 256] }, 'flatten');
+  h = b.linear(h, 256, 64, 'fc1');
+  h = b.op('relu', [h], {}, 'relu3');
+  h = b.linear(h, 64, 10, 'fc2');
+  b.output('logits', h);
+  b.output('loss', b.op('crossEntropy', [h, y], {}, 'loss'));
+  write(
+    'cnn-mnist.json',
+    b,
+    {
+      epochs: 5,
+      batchSize: 32,
+      optimizer: { type: 'adam', lr: 0.002 },
+      schedule: { type: 'cosine' },
+      seed: 0,
+    },
+    'Two conv/pool stages and two linear layers for 28×28 digit images.',
+  );
+}

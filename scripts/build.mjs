@@ -1,0 +1,67 @@
+/**
+ * Builds what `npm start` runs, with esbuild: the renderer as a browser bundle (for web mode and
+ * for Electron), and Electron's main process (ESM) and preload (CommonJS, because sandboxed
+ * preloads cannot be ES modules). Output goes to out/, which git ignores.
+ */
+
+import { build } from 'esbuild';
+import { copyFile, mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Chromium in the Electron we ship, and browsers of the last two years. */
+const BROWSER_TARGET = ['chrome120', 'firefox121', 'safari17'];
+
+/**
+ * Bundles renderer/ into outdir (index.html, main.js and source maps).
+ * @param {string} outdir
+ */
+export async function buildRenderer(outdir) {
+  await mkdir(outdir, { recursive: true });
+  await build({
+    absWorkingDir: ROOT,
+    entryPoints: ['renderer/main.ts'],
+    outdir,
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: BROWSER_TARGET,
+    sourcemap: true,
+    logLevel: 'warning',
+  });
+  await copyFile(join(ROOT, 'renderer', 'index.html'), join(outdir, 'index.html'));
+}
+
+/**
+ * Builds the desktop app into outdir: main.mjs, preload.cjs and renderer/.
+ * @param {string} outdir
+ */
+export async function buildElectron(outdir) {
+  /** @type {import('esbuild').BuildOptions} */
+  const common = {
+    absWorkingDir: ROOT,
+    bundle: true,
+    platform: 'node',
+    target: 'node22',
+    external: ['electron'],
+    sourcemap: true,
+    logLevel: 'warning',
+  };
+  await Promise.all([
+    build({
+      ...common,
+      entryPoints: ['electron/main.ts'],
+      outfile: join(outdir, 'main.mjs'),
+      format: 'esm',
+    }),
+    build({
+      ...common,
+      entryPoints: ['electron/preload.ts'],
+      outfile: join(outdir, 'preload.cjs'),
+      format: 'cjs',
+    }),
+    buildRenderer(join(outdir, 'renderer')),
+  ]);
+}
