@@ -98,5 +98,6 @@ export async function runCpuBench(): Promise<Row[]> {
 }
 
 export async function main(): Promise<void> {
+  process.stderr.write(`ours: ${wg.cpuBackend.description}, one thread\n`);
   report(await runCpuBench());
 }

@@ -86,3 +86,13 @@ export {
   type TracedOutputs,
 } from './graph/trace.js';
 export { differentiate, type DifferentiateOptions } from './graph/differentiate.js';
+export { GraphBuilder } from './graph/builder.js';
+export {
+  Trainer,
+  trainConfigOf,
+  DEFAULT_TRAIN_CONFIG,
+  type TrainConfig,
+  type OptimizerConfig,
+  type ScheduleConfig,
+  type EvalResult,
+} from './train/trainer.js';
