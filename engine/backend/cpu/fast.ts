@@ -69,8 +69,12 @@ export function registerFastKernels(cpu: CpuBackend): boolean {
   let wasm: WasmKernels | null;
   try {
     wasm = createWasmKernels(cpu.heap);
-  } catch {
-    wasm = null;
+  } catch (e) {
+    // Say why in the device description rather than falling back silently.
+    cpu.fastKernelInfo = `TypeScript reference kernels; WebAssembly kernels failed: ${
+      (e as Error).message
+    }`;
+    return false;
   }
   if (!wasm) return false;
   registerMatmul(cpu, wasm);
