@@ -54,3 +54,17 @@ export function sumToShape(g: Tensor, shape: Shape): Tensor {
     ? summed
     : runOp('reshape', [summed], { shape: [...shape] });
 }
+
+/** Reshape only when the shape changes (reshape is a view, but a node is a node). */
+export function reshapeTo(x: Tensor, shape: Shape): Tensor {
+  return shapesEqual(x.shape, shape) ? x : runOp('reshape', [x], { shape: [...shape] });
+}
+
+export function requireSameDType(op: string, a: TensorMeta, b: TensorMeta): void {
+  if (a.dtype !== b.dtype)
+    throw new DTypeError(
+      `operands differ in dtype: ${a.dtype} ${formatShape(a.shape)} and ${b.dtype} ` +
+        `${formatShape(b.shape)}; cast one of them (x.cast('${a.dtype}'))`,
+      { op },
+    );
+}
