@@ -58,4 +58,15 @@ describe('Trainer', () => {
     const g = b.build();
     expect(() => new Trainer(g, trainConfigOf(g))).toThrow(/role 'data' and one with role 'label'/);
   });
+
+  it('rejects a training config it cannot honour, naming the field', () => {
+    const graph = spiralGraph();
+    expect(() =>
+      trainConfigOf(graph, { optimizer: { type: 'rmsprop' as 'sgd', lr: 0.1 } }),
+    ).toThrow(/optimizer.type 'rmsprop' is not one of sgd, adam, adamw/);
+    expect(() => trainConfigOf(graph, { epochs: 0 })).toThrow(/epochs must be a positive integer/);
+    expect(() => trainConfigOf(graph, { schedule: { type: 'warmup' as 'step' } })).toThrow(
+      /schedule.type 'warmup'/,
+    );
+  });
 });

@@ -47,15 +47,51 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   seed: 0,
 };
 
-/** Reads a training config from a graph's `meta.training`, over the defaults. */
+const OPTIMIZERS = ['sgd', 'adam', 'adamw'] as const;
+const SCHEDULES = ['constant', 'step', 'cosine'] as const;
+
+function positive(name: string, value: unknown, integer: boolean): void {
+  if (
+    typeof value !== 'number' ||
+    !Number.isFinite(value) ||
+    value <= 0 ||
+    (integer && !Number.isInteger(value))
+  )
+    throw new WiregradError(
+      `training config: ${name} must be a positive ${integer ? 'integer' : 'number'}, got ` +
+        `${JSON.stringify(value)}`,
+    );
+}
+
+/** Checks a training config, naming the field that is wrong and the values it may take. */
+export function validateTrainConfig(c: TrainConfig): TrainConfig {
+  positive('epochs', c.epochs, true);
+  positive('batchSize', c.batchSize, true);
+  positive('optimizer.lr', c.optimizer.lr, false);
+  if (!(OPTIMIZERS as readonly string[]).includes(c.optimizer.type))
+    throw new WiregradError(
+      `training config: optimizer.type '${String(c.optimizer.type)}' is not one of ` +
+        `${OPTIMIZERS.join(', ')}`,
+    );
+  if (c.schedule && !(SCHEDULES as readonly string[]).includes(c.schedule.type))
+    throw new WiregradError(
+      `training config: schedule.type '${String(c.schedule.type)}' is not one of ` +
+        `${SCHEDULES.join(', ')}`,
+    );
+  if (!Number.isInteger(c.seed) || c.seed < 0)
+    throw new WiregradError(`training config: seed must be an integer >= 0, got ${c.seed}`);
+  return c;
+}
+
+/** Reads a training config from a graph's `meta.training`, over the defaults, and checks it. */
 export function trainConfigOf(graph: Graph, overrides: Partial<TrainConfig> = {}): TrainConfig {
   const meta = (graph.meta?.['training'] ?? {}) as Partial<TrainConfig>;
-  return {
+  return validateTrainConfig({
     ...DEFAULT_TRAIN_CONFIG,
     ...meta,
     ...overrides,
     optimizer: { ...DEFAULT_TRAIN_CONFIG.optimizer, ...meta.optimizer, ...overrides.optimizer },
-  };
+  });
 }
 
 export interface EvalResult {
