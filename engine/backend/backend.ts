@@ -35,6 +35,11 @@ export interface Backend {
   /** A human-readable description of what initialised (e.g. the adapter). */
   readonly description: string;
   allocate(bytes: number): Storage;
+  /**
+   * Bytes a tensor of `size` elements of `dtype` takes on this device, when that is not
+   * size·bytesPerElement (WebGPU stores bool as one u32 per element).
+   */
+  bytesFor?(dtype: DType, size: number): number;
   release(storage: Storage): void;
   /** Copies host data into a new buffer. */
   upload(data: TypedArray): Storage;
@@ -45,6 +50,8 @@ export interface Backend {
   /** Runs `op`'s kernel. Throws a WiregradError naming op and device when there is none. */
   run(op: string, inputs: readonly KernelTensor[], output: KernelTensor, attrs: object): void;
   hasKernel(op: string): boolean;
+  /** Submits queued work and resolves when the device has finished it (GPU devices). */
+  flush?(): Promise<void>;
 }
 
 const backends = new Map<DeviceName, Backend>();

@@ -36,6 +36,8 @@ export function runOp(name: string, inputs: readonly Tensor[], rawAttrs: object 
   if (def.decompose && !(state.tracer && !(gradEnabled() && inputs.some((t) => t.requiresGrad))))
     return def.decompose(inputs, attrs);
 
+  // The clock is read only while someone observes (execution events), so it is free when off.
+  const start = state.observers.length > 0 ? performance.now() : 0;
   let out: Tensor;
   const tracer = state.tracer;
   if (tracer) {
@@ -49,7 +51,9 @@ export function runOp(name: string, inputs: readonly Tensor[], rawAttrs: object 
       out = new Tensor(meta.shape, meta.dtype, storage, device);
     } else {
       const size = sizeOf(meta.shape);
-      const storage = backend.allocate(size * bytesPerElement(meta.dtype));
+      const storage = backend.allocate(
+        backend.bytesFor?.(meta.dtype, size) ?? size * bytesPerElement(meta.dtype),
+      );
       out = new Tensor(meta.shape, meta.dtype, storage, device);
       try {
         backend.run(name, inputs as Tensor[] as never, out as never, attrs);
@@ -64,7 +68,7 @@ export function runOp(name: string, inputs: readonly Tensor[], rawAttrs: object 
     out.requiresGrad = true;
     out.producer = { def, inputs, attrs };
   }
-  for (const o of state.observers) o.onOp(def, inputs, out, attrs);
+  for (const o of state.observers) o.onOp(def, inputs, out, attrs, start);
   return out;
 }
 

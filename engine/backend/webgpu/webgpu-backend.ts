@@ -1,0 +1,397 @@
+/**
+ * The WebGPU device. Tensors live in GPU storage buffers named by numeric ids and recycled by a
+ * size-class pool; bool is stored as one u32 per element; f64 is refused with a clear error.
+ * Kernels are registered per op (a table like the CPU's) and record compute dispatches into one
+ * command encoder, all in one compute pass where they can, which is submitted when a read needs
+ * the results, when the host writes a buffer, or every `maxBatch` dispatches. Pipelines are
+ * cached by key (op, dtypes, rank, broadcast pattern); shapes and attributes go in parameter
+ * words, which are packed for a whole batch into one arena buffer written just before submit.
+ *
+ * Reads are asynchronous (`read` maps a staging buffer); `readSync` returns null. Errors the GPU
+ * can only find while running (an index out of range in gather/scatterAdd/oneHot, a kernel that
+ * failed to build, a lost device) are recorded and thrown by the next read, naming the op.
+ */
+
+import type { DType, TypedArray } from '../../core/dtype.js';
+import { WiregradError } from '../../core/errors.js';
+import { type Backend, type KernelTensor, Storage, missingKernel } from '../backend.js';
+import { BufferPool, BufferUsage, type PoolStats } from './buffer-pool.js';
+import {
+  type GpuProgram,
+  type GpuTensor,
+  IndexCheck,
+  type KernelContext,
+  WORKGROUP,
+  type WebGPUKernel,
+} from './program.js';
+import { f64Unsupported } from './wgsl.js';
+
+const SHADER_STAGE_COMPUTE = 0x4; // GPUShaderStage.COMPUTE
+const MAP_MODE_READ = 0x1; // GPUMapMode.READ
+/** Parameter words of one batch; each dispatch's slice is aligned to the device's offset rule. */
+const ARENA_BYTES = 64 * 1024;
+
+interface CachedPipeline {
+  readonly pipeline: GPUComputePipeline;
+  readonly layout: GPUBindGroupLayout;
+}
+
+export interface WebGPUStats extends PoolStats {
+  /** Compute pipelines built (one per distinct kernel key). */
+  readonly pipelines: number;
+  readonly dispatches: number;
+  readonly submits: number;
+}
+
+export interface WebGPUBackendOptions {
+  /** Dispatches recorded before the encoder is submitted without waiting for a read. */
+  readonly maxBatch?: number;
+}
+
+export class WebGPUBackend implements Backend, KernelContext {
+  readonly device = 'webgpu' as const;
+  readonly description: string;
+  readonly indexErrors: GPUBuffer;
+  /** Dispatches recorded before the encoder is submitted without waiting for a read. */
+  maxBatch: number;
+
+  private readonly pool: BufferPool;
+  private readonly buffers = new Map<number, GPUBuffer>();
+  private nextId = 1;
+  private readonly kernels = new Map<string, WebGPUKernel>();
+  private readonly pipelines = new Map<string, CachedPipeline>();
+  private readonly queue: GPUQueue;
+  private readonly paramsBuffer: GPUBuffer;
+  private readonly paramsHost = new Uint32Array(ARENA_BYTES / 4);
+  private readonly paramsAlign: number;
+  private readonly maxGroups: number;
+  private paramsUsed = 0;
+  private encoder: GPUCommandEncoder | null = null;
+  private pass: GPUComputePassEncoder | null = null;
+  private pending = 0;
+  private dispatches = 0;
+  private submits = 0;
+  /** The first asynchronous failure (build error, validation error, lost device), thrown once. */
+  private failure: WiregradError | null = null;
+  private lost: string | null = null;
+
+  constructor(
+    /** The GPU objects are held for the backend's lifetime: Dawn (Node) crashes when its GPU
+     * instance is garbage-collected while a device made from it is still in use. */
+    readonly gpu: GPU,
+    readonly adapter: GPUAdapter,
+    readonly gpuDevice: GPUDevice,
+    description: string,
+    options: WebGPUBackendOptions = {},
+  ) {
+    this.description = description;
+    this.maxBatch = options.maxBatch ?? 64;
+    this.queue = gpuDevice.queue;
+    this.pool = new BufferPool(gpuDevice);
+    this.paramsAlign = gpuDevice.limits.minStorageBufferOffsetAlignment;
+    this.maxGroups = gpuDevice.limits.maxComputeWorkgroupsPerDimension;
+    this.paramsBuffer = gpuDevice.createBuffer({
+      size: ARENA_BYTES,
+      usage: BufferUsage.STORAGE | BufferUsage.COPY_DST,
+    });
+    this.indexErrors = gpuDevice.createBuffer({
+      size: 16,
+      usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST,
+    });
+    gpuDevice.onuncapturederror = (event) =>
+      this.fail(new WiregradError(`webgpu: ${event.error.message}`));
+    void gpuDevice.lost.then((info) => {
+      this.lost = info.message || info.reason || 'unknown reason';
+    });
+  }
+
+  // ---- kernels ----------------------------------------------------------------------------
+
+  registerKernel<A extends object>(op: string, kernel: WebGPUKernel<A>): void {
+    this.kernels.set(op, kernel as WebGPUKernel);
+  }
+
+  hasKernel(op: string): boolean {
+    return this.kernels.has(op);
+  }
+
+  run(op: string, inputs: readonly KernelTensor[], output: KernelTensor, attrs: object): void {
+    const kernel = this.kernels.get(op);
+    if (!kernel) throw missingKernel(op, 'webgpu');
+    this.checkUsable(op);
+    for (const t of [...inputs, output]) if (t.dtype === 'f64') throw f64Unsupported(op);
+    if (output.size === 0) return;
+    kernel(
+      this,
+      inputs.map((t) => this.arg(t)),
+      this.arg(output),
+      attrs,
+    );
+  }
+
+  private arg(t: KernelTensor): GpuTensor {
+    return { buffer: this.bufferOf(t.storage), shape: t.shape, dtype: t.dtype, size: t.size };
+  }
+
+  // ---- memory -----------------------------------------------------------------------------
+
+  /** Every element takes 4 bytes here: bool is stored as u32 (WGSL has no 8-bit storage). */
+  bytesFor(dtype: DType, size: number): number {
+    return size * (dtype === 'f64' ? 8 : 4);
+  }
+
+  allocate(bytes: number): Storage {
+    this.checkUsable();
+    const id = this.nextId++;
+    this.buffers.set(id, this.pool.acquire(bytes));
+    return new Storage(this, id, bytes);
+  }
+
+  release(storage: Storage): void {
+    const buffer = this.buffers.get(storage.id);
+    if (!buffer) throw new Error(`webgpu: release of unknown buffer ${storage.id}`);
+    this.buffers.delete(storage.id);
+    this.pool.release(buffer);
+  }
+
+  upload(data: TypedArray): Storage {
+    if (data instanceof Float64Array) throw f64Unsupported('upload');
+    // bool arrives as Uint8Array (one byte per element) and is widened to u32.
+    const words: Float32Array | Int32Array | Uint32Array =
+      data instanceof Uint8Array ? Uint32Array.from(data) : data;
+    const storage = this.allocate(words.byteLength);
+    if (words.byteLength > 0) {
+      // The pooled buffer may still be read by recorded work: submit that first, so the queue
+      // runs it before this write.
+      this.submit();
+      this.queue.writeBuffer(this.bufferOf(storage), 0, copyIfShared(words));
+    }
+    return storage;
+  }
+
+  readSync(): null {
+    return null;
+  }
+
+  async read(storage: Storage, dtype: DType, size: number): Promise<TypedArray> {
+    this.checkUsable('read');
+    if (dtype === 'f64') throw f64Unsupported('read');
+    const bytes = size * 4;
+    // One staging buffer takes the data and, after it, the four index-check words.
+    const staging = this.gpuDevice.createBuffer({
+      size: bytes + 16,
+      usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST,
+    });
+    const encoder = this.commandEncoder();
+    this.endPass();
+    if (bytes > 0) encoder.copyBufferToBuffer(this.bufferOf(storage), 0, staging, 0, bytes);
+    encoder.copyBufferToBuffer(this.indexErrors, 0, staging, bytes, 16);
+    this.submit();
+    let words: Uint32Array;
+    try {
+      await staging.mapAsync(MAP_MODE_READ);
+      words = new Uint32Array(staging.getMappedRange().slice(0));
+      staging.unmap();
+    } finally {
+      staging.destroy();
+    }
+    this.checkUsable('read');
+    if (words[size] !== 0) throw this.indexError(words.subarray(size, size + 4));
+    switch (dtype) {
+      case 'f32':
+        return new Float32Array(words.buffer.slice(0, bytes));
+      case 'i32':
+        return new Int32Array(words.buffer.slice(0, bytes));
+      case 'bool':
+        return Uint8Array.from(words.subarray(0, size));
+      default:
+        return dtype satisfies never;
+    }
+  }
+
+  /** Submits recorded work and waits until the GPU has finished it. */
+  async flush(): Promise<void> {
+    this.submit();
+    await this.queue.onSubmittedWorkDone();
+    this.checkUsable();
+  }
+
+  stats(): WebGPUStats {
+    return {
+      ...this.pool.stats(),
+      pipelines: this.pipelines.size,
+      dispatches: this.dispatches,
+      submits: this.submits,
+    };
+  }
+
+  /** Frees pooled buffers that no tensor uses (they are otherwise kept for reuse). */
+  trim(): void {
+    this.submit();
+    this.pool.trim();
+  }
+
+  /** Destroys the device; tensors on it become unusable. Call initWebGPU() for a new one. */
+  destroy(): void {
+    this.submit();
+    this.pool.trim();
+    this.lost = 'destroyed by destroy()';
+    this.gpuDevice.destroy();
+  }
+
+  private bufferOf(storage: Storage): GPUBuffer {
+    const buffer = this.buffers.get(storage.id);
+    if (!buffer || storage.backend !== this)
+      throw new Error(`webgpu: storage ${storage.id} does not belong to this device`);
+    return buffer;
+  }
+
+  // ---- recording and submitting -----------------------------------------------------------
+
+  dispatch(program: GpuProgram): void {
+    const bytes = Math.max(4, program.params.length * 4);
+    let offset = Math.ceil(this.paramsUsed / this.paramsAlign) * this.paramsAlign;
+    if (offset + bytes > ARENA_BYTES) {
+      this.submit();
+      offset = 0;
+    }
+    this.paramsHost.set(program.params, offset / 4);
+    this.paramsUsed = offset + bytes;
+
+    const { pipeline, layout } = this.pipelineFor(program);
+    const bindGroup = this.gpuDevice.createBindGroup({
+      layout,
+      entries: [
+        { binding: 0, resource: { buffer: this.paramsBuffer, offset, size: bytes } },
+        ...program.buffers.map((b, k) => ({ binding: k + 1, resource: { buffer: b.buffer } })),
+      ],
+    });
+    const pass = this.computePass();
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bindGroup);
+    const [x, y, z] =
+      program.workgroups ?? this.grid(Math.ceil((program.threads ?? 0) / WORKGROUP));
+    pass.dispatchWorkgroups(x, y, z);
+    this.dispatches++;
+    if (++this.pending >= this.maxBatch) this.submit();
+  }
+
+  copy(src: GPUBuffer, dst: GPUBuffer, bytes: number): void {
+    if (bytes === 0) return;
+    const encoder = this.commandEncoder();
+    this.endPass();
+    encoder.copyBufferToBuffer(src, 0, dst, 0, bytes);
+    if (++this.pending >= this.maxBatch) this.submit();
+  }
+
+  /** A grid of `groups` workgroups: along x, spilling into y past the per-dimension limit. */
+  grid(groups: number): [number, number, number] {
+    if (groups <= this.maxGroups) return [groups, 1, 1];
+    const y = Math.ceil(groups / this.maxGroups);
+    return [Math.ceil(groups / y), y, 1];
+  }
+
+  private commandEncoder(): GPUCommandEncoder {
+    this.encoder ??= this.gpuDevice.createCommandEncoder();
+    return this.encoder;
+  }
+
+  private computePass(): GPUComputePassEncoder {
+    this.pass ??= this.commandEncoder().beginComputePass();
+    return this.pass;
+  }
+
+  private endPass(): void {
+    this.pass?.end();
+    this.pass = null;
+  }
+
+  /** Submits the recorded commands, with this batch's parameter words written just before. */
+  private submit(): void {
+    if (!this.encoder) return;
+    this.endPass();
+    if (this.paramsUsed > 0)
+      this.queue.writeBuffer(this.paramsBuffer, 0, this.paramsHost, 0, this.paramsUsed / 4);
+    this.queue.submit([this.encoder.finish()]);
+    this.encoder = null;
+    this.pending = 0;
+    this.paramsUsed = 0;
+    this.submits++;
+  }
+
+  private pipelineFor(program: GpuProgram): CachedPipeline {
+    const cached = this.pipelines.get(program.key);
+    if (cached) return cached;
+    const device = this.gpuDevice;
+    const layout = device.createBindGroupLayout({
+      entries: [
+        { binding: 0, visibility: SHADER_STAGE_COMPUTE, buffer: { type: 'read-only-storage' } },
+        ...program.buffers.map((b, k) => ({
+          binding: k + 1,
+          visibility: SHADER_STAGE_COMPUTE,
+          buffer: { type: b.write ? ('storage' as const) : ('read-only-storage' as const) },
+        })),
+      ],
+    });
+    const code = program.source();
+    device.pushErrorScope('validation');
+    const module = device.createShaderModule({ code, label: program.key });
+    const pipeline = device.createComputePipeline({
+      label: program.key,
+      layout: device.createPipelineLayout({ bindGroupLayouts: [layout] }),
+      compute: { module, entryPoint: 'main' },
+    });
+    void device.popErrorScope().then((error) => {
+      if (error)
+        this.fail(
+          new WiregradError(`webgpu: kernel '${program.key}' failed to build: ${error.message}`),
+        );
+    });
+    const entry = { pipeline, layout };
+    this.pipelines.set(program.key, entry);
+    return entry;
+  }
+
+  // ---- failures ---------------------------------------------------------------------------
+
+  private fail(error: WiregradError): void {
+    this.failure ??= error;
+  }
+
+  /** Throws a recorded asynchronous failure (once), or if the device is gone. */
+  private checkUsable(op?: string): void {
+    if (this.lost !== null)
+      throw new WiregradError(
+        `the webgpu device is lost (${this.lost}); call initWebGPU() again and recreate tensors`,
+        { op },
+      );
+    const failure = this.failure;
+    if (failure) {
+      this.failure = null;
+      throw failure;
+    }
+  }
+
+  /** The error for the index-check words [code, index, position, bound], after clearing them. */
+  private indexError(words: Uint32Array): WiregradError {
+    this.submit();
+    this.queue.writeBuffer(this.indexErrors, 0, new Uint32Array(4));
+    const [code, index, position, bound] = words;
+    const op =
+      (Object.keys(IndexCheck) as (keyof typeof IndexCheck)[]).find(
+        (k) => IndexCheck[k] === code,
+      ) ?? 'unknown';
+    const what = op === 'oneHot' ? `depth is ${bound}` : `the indexed axis has size ${bound}`;
+    return new WiregradError(
+      `index ${index! | 0} at flat position ${position} of the indices is out of range: ${what}, ` +
+        `so indices must lie in [0, ${bound}). Found on device 'webgpu' when reading a later ` +
+        `result: the op's output and everything computed from it are invalid`,
+      { op },
+    );
+  }
+}
+
+/** writeBuffer may not take views of shared memory: copy those. */
+function copyIfShared<T extends Float32Array | Int32Array | Uint32Array>(data: T): T {
+  return data.buffer instanceof ArrayBuffer ? data : (data.slice() as T);
+}
