@@ -12,6 +12,7 @@ import { shapesEqual } from '../core/shape.js';
 import type { Tensor } from '../tensor.js';
 import { state } from '../runtime/state.js';
 import { keep } from '../runtime/scope.js';
+import { enterNode, enterPhase, gradNodeOf, isObserving } from '../runtime/events.js';
 import * as ops from '../ops/index.js';
 
 export interface BackwardOptions {
@@ -96,6 +97,9 @@ function propagate(
     if (n === 0 && !createGraph && !protect.has(g)) g.dispose();
   };
 
+  // Execution events name each rule's ops after the forward node it differentiates.
+  const naming = isObserving();
+  const outerNode = enterNode(null);
   if (!createGraph) state.noGradDepth++;
   try {
     for (let k = order.length - 1; k >= 0; k--) {
@@ -110,6 +114,7 @@ function propagate(
       }
       const { def, inputs, attrs } = t.producer;
       for (const x of inputs) x.assertAlive(`${def.name} (backward)`);
+      if (naming) enterNode(gradNodeOf(t));
       const inGrads = def.gradient!(inputs, t, g, attrs);
       for (let i = 0; i < inputs.length; i++) {
         const x = inputs[i]!;
@@ -139,6 +144,7 @@ function propagate(
     }
   } finally {
     if (!createGraph) state.noGradDepth--;
+    enterNode(outerNode);
   }
   return results;
 }
@@ -146,19 +152,24 @@ function propagate(
 /** `root.backward()`: accumulates gradients into `.grad` of the leaves that require them. */
 export function backward(root: Tensor, gradient?: Tensor, options: BackwardOptions = {}): void {
   const createGraph = options.createGraph ?? false;
-  const results = propagate(root, gradient, [], createGraph);
-  for (const [leaf, g] of results) {
-    const old = leaf.grad;
-    if (old) {
-      leaf.grad = keep(createGraph ? ops.add(old, g) : noGradAdd(old, g));
-      if (!createGraph) {
-        old.dispose();
-        if (g !== gradient) g.dispose();
+  const outerPhase = enterPhase('backward');
+  try {
+    const results = propagate(root, gradient, [], createGraph);
+    for (const [leaf, g] of results) {
+      const old = leaf.grad;
+      if (old) {
+        leaf.grad = keep(createGraph ? ops.add(old, g) : noGradAdd(old, g));
+        if (!createGraph) {
+          old.dispose();
+          if (g !== gradient) g.dispose();
+        }
+      } else {
+        // The leaf owns its gradient; never hand it the caller's own tensor.
+        leaf.grad = keep(g === gradient ? ops.identity(g) : g);
       }
-    } else {
-      // The leaf owns its gradient; never hand it the caller's own tensor.
-      leaf.grad = keep(g === gradient ? ops.identity(g) : g);
     }
+  } finally {
+    enterPhase(outerPhase);
   }
 }
 
@@ -183,6 +194,11 @@ export function gradients(
   for (const x of wrt)
     if (!x.requiresGrad)
       throw new WiregradError(`gradients: tensor ${x.toString()} does not require gradients`);
-  const results = propagate(output, options.gradient, wrt, options.createGraph ?? false);
-  return wrt.map((x) => results.get(x) ?? ops.zerosLike(x));
+  const outerPhase = enterPhase('backward');
+  try {
+    const results = propagate(output, options.gradient, wrt, options.createGraph ?? false);
+    return wrt.map((x) => results.get(x) ?? ops.zerosLike(x));
+  } finally {
+    enterPhase(outerPhase);
+  }
 }

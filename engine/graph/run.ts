@@ -14,6 +14,7 @@ import { GraphError, formatShape } from '../core/errors.js';
 import { sizeOf } from '../core/shape.js';
 import { full, rand, randn, tensor } from '../ops/creation.js';
 import { runOp } from '../runtime/dispatch.js';
+import { enterNode } from '../runtime/events.js';
 import { keep, tidy } from '../runtime/scope.js';
 import { state } from '../runtime/state.js';
 import { Tensor } from '../tensor.js';
@@ -242,20 +243,28 @@ export function evaluateNodes(
         ? { ...node.attrs, device: node.device satisfies DeviceName }
         : node.attrs;
     beforeOp?.(node);
+    // Execution events attribute the node's ops (all of a composite's parts) to its id.
+    const outer = enterNode(node.id);
     try {
       values.set(node.id, runOp(node.op, inputs, attrs));
     } catch (e) {
       throw atNode(e, node);
+    } finally {
+      enterNode(outer);
     }
   }
   return values;
 }
 
-export function runGraph(
+/**
+ * Checks the caller's inputs and parameter values against the graph's declarations and
+ * returns where each source node's value comes from (the parallel executor shares this).
+ */
+export function graphSources(
   graph: Graph,
   inputs: Readonly<Record<string, Tensor>>,
   options: RunOptions = {},
-): Record<string, Tensor> {
+): (node: GraphNode) => Tensor {
   if (typeof inputs !== 'object' || inputs === null || inputs instanceof Tensor)
     throw new GraphError(
       `run takes its inputs as an object by input name, e.g. run({ x }), got ` +
@@ -267,7 +276,7 @@ export function runGraph(
     if (!graph.hasNode(id) || graph.node(id).op !== 'parameter')
       throw new GraphError(`params has a value for '${id}', which is not a parameter node`);
   const own = graph.parameters.some((p) => !given.has(p.id)) ? graph.initParameters() : null;
-  const values = evaluateNodes(graph, (node) => {
+  return (node) => {
     switch (node.op) {
       case 'input':
         return bound.get(node.id)!;
@@ -280,7 +289,15 @@ export function runGraph(
       default:
         return graph.constant(node);
     }
-  });
+  };
+}
+
+export function runGraph(
+  graph: Graph,
+  inputs: Readonly<Record<string, Tensor>>,
+  options: RunOptions = {},
+): Record<string, Tensor> {
+  const values = evaluateNodes(graph, graphSources(graph, inputs, options));
   const out: Record<string, Tensor> = {};
   for (const o of graph.outputs) out[o.name] = values.get(o.node)!;
   return out;

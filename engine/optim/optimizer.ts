@@ -15,6 +15,7 @@ import { noGrad } from '../autograd/grad.js';
 import { WiregradError, formatShape } from '../core/errors.js';
 import { shapesEqual } from '../core/shape.js';
 import * as ops from '../ops/index.js';
+import { withPhase } from '../runtime/events.js';
 import { keep, tidy } from '../runtime/scope.js';
 import type { Tensor } from '../tensor.js';
 
@@ -86,6 +87,11 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
 
   /** One update of every parameter that has a gradient. */
   step(): void {
+    // Execution events show these ops as the step's optimizer phase.
+    withPhase('optimizer', () => this.applyUpdates());
+  }
+
+  private applyUpdates(): void {
     tidy(() =>
       noGrad(() => {
         for (const p of this.params) {

@@ -15,7 +15,12 @@ export interface Tracer {
 
 /** Observes every op the dispatcher runs (execution events, the autodiff teacher). */
 export interface OpObserver {
-  onOp(def: OpDef, inputs: readonly Tensor[], output: Tensor, attrs: object): void;
+  /**
+   * Called after each op. `start` is `performance.now()` taken just before the op ran (the
+   * dispatcher reads the clock only while some observer is registered, so timing costs
+   * nothing when no one observes).
+   */
+  onOp(def: OpDef, inputs: readonly Tensor[], output: Tensor, attrs: object, start: number): void;
 }
 
 export const state = {
