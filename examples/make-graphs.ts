@@ -85,3 +85,65 @@ write(
     'Two conv/pool stages and two linear layers for 28×28 digit images.',
   );
 }
+
+/** An MLP over CSV features; `outputs` 1 with an f32 label makes it a regression (mseLoss). */
+function tabular(name: string, sizes: number[], regression: boolean): GraphBuilder {
+  const b = new GraphBuilder(name);
+  let h = b.input('x', [-1, sizes[0]!], 'f32', 'data');
+  const y = regression ? b.input('y', [-1, 1], 'f32', 'label') : b.input('y', [-1], 'i32', 'label');
+  for (let i = 0; i < sizes.length - 1; i++) {
+    h = b.linear(h, sizes[i]!, sizes[i + 1]!, `fc${i + 1}`);
+    if (i < sizes.length - 2) h = b.op('relu', [h], {}, `relu${i + 1}`);
+  }
+  b.output(regression ? 'output' : 'logits', h);
+  b.output('loss', b.op(regression ? 'mseLoss' : 'crossEntropy', [h, y], {}, 'loss'));
+  return b;
+}
+
+write(
+  'mlp-tabular-regression.json',
+  tabular('MLP regression for examples/data/houses.csv', [7, 32, 32, 1], true),
+  { epochs: 60, batchSize: 32, optimizer: { type: 'adam', lr: 0.01 }, seed: 0 },
+  'Predicts a number (houses.csv: price) from 7 normalised features (3 numeric, 4 one-hot).',
+);
+
+write(
+  'mlp-tabular-classification.json',
+  tabular('MLP classifier for examples/data/fruit.csv', [7, 32, 3], false),
+  { epochs: 40, batchSize: 32, optimizer: { type: 'adam', lr: 0.01 }, seed: 0 },
+  'Classifies rows (fruit.csv: 3 fruits) from 7 normalised features (4 numeric, 3 one-hot).',
+);
+
+{
+  const b = new GraphBuilder('Small CNN for Fashion-MNIST');
+  const x = b.input('x', [-1, 1, 28, 28], 'f32', 'data');
+  const y = b.input('y', [-1], 'i32', 'label');
+  // Fashion-MNIST's pixel statistics (training set): mean 0.2860, deviation 0.3530.
+  const mean = b.op('constant', [], { shape: [], dtype: 'f32', data: [0.286] }, 'pixel_mean');
+  const std = b.op('constant', [], { shape: [], dtype: 'f32', data: [0.353] }, 'pixel_std');
+  let h = b.op('div', [b.op('sub', [x, mean], {}, 'centred'), std], {}, 'standardised');
+  h = b.conv2d(h, 1, 16, 5, 'conv1', { padding: 2 }); // 28×28
+  h = b.op('relu', [h], {}, 'relu1');
+  h = b.op('maxPool2d', [h], { kernelSize: [2, 2], stride: [2, 2], padding: [0, 0] }, 'pool1');
+  h = b.conv2d(h, 16, 32, 5, 'conv2'); // 10×10
+  h = b.op('relu', [h], {}, 'relu2');
+  h = b.op('maxPool2d', [h], { kernelSize: [2, 2], stride: [2, 2], padding: [0, 0] }, 'pool2');
+  h = b.op('reshape', [h], { shape: [-1, 800] }, 'flatten');
+  h = b.linear(h, 800, 64, 'fc1');
+  h = b.op('relu', [h], {}, 'relu3');
+  h = b.linear(h, 64, 10, 'fc2');
+  b.output('logits', h);
+  b.output('loss', b.op('crossEntropy', [h, y], {}, 'loss'));
+  write(
+    'cnn-fashion.json',
+    b,
+    {
+      epochs: 3,
+      batchSize: 32,
+      optimizer: { type: 'adam', lr: 0.002 },
+      schedule: { type: 'cosine' },
+      seed: 0,
+    },
+    'Two conv/pool stages and two linear layers for 28×28 Fashion-MNIST images.',
+  );
+}

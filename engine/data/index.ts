@@ -1,6 +1,6 @@
 /**
- * Data: seeded synthetic sets, datasets, batching and the IDX format (the public `data`
- * namespace). Loaders that read files live in engine/node.
+ * Data: seeded synthetic sets, datasets, batching, the IDX format, CSV tables and character
+ * sequences (the public `data` namespace). Loaders that read files live in engine/node.
  */
 
 export {
@@ -29,3 +29,31 @@ export {
   type IdxArray,
   type IdxType,
 } from './idx.js';
+export {
+  CsvError,
+  CsvRecordParser,
+  parseCsvRecords,
+  type CsvErrorKind,
+  type CsvSite,
+  type CsvRecord,
+  type CsvParseOptions,
+} from './csv.js';
+export {
+  CsvTableBuilder,
+  parseCsv,
+  parseNumber,
+  splitTable,
+  tableRows,
+  normalizationStats,
+  type ColumnType,
+  type CsvTask,
+  type CsvColumn,
+  type CsvTable,
+  type CsvTableOptions,
+  type Normalization,
+  type NormalizationStats,
+  type TableSplit,
+  type TableSplitOptions,
+  type TableSplits,
+} from './csv-table.js';
+export { CharVocab, charSequences, type CharSequences, type SequenceOptions } from './text.js';
