@@ -1,26 +1,66 @@
 /**
  * Renderer entry: the same page runs in Electron (behind the preload's `window.wiregrad`) and
- * in a plain browser (web mode). For now it only reports which host it is in and whether the
- * page is cross-origin isolated, which the engine needs for shared memory between CPU lanes.
- * It becomes the React app later.
+ * in a plain browser (web mode). It starts the engine worker, restores the autosaved document,
+ * creates the editor and mounts the React app. `window.wiregradDebug` gives end-to-end tests a
+ * read-only look at the document, so they can compare whole states without scraping the DOM.
  */
+
+import '@xyflow/react/dist/style.css';
+import './app/styles.css';
+import { createElement } from 'react';
+import { createRoot } from 'react-dom/client';
+import { App } from './app/App.js';
+import { Files } from './app/files.js';
+import { startEngineWorker } from './engine/worker-client.js';
+import { createBrowserHost } from './host/browser-host.js';
+import { type EditorDocument, parseDocument, serializeDocument } from './state/document.js';
+import { createEditor } from './state/editor.js';
 
 interface DesktopBridge {
   readonly version: string;
+}
+
+interface DebugView {
+  /** The document as it would be saved. */
+  documentText(): string;
+  /** The document revision and the revision the last engine answer was for. */
+  revisions(): { document: number; analysis: number };
 }
 
 declare global {
   interface Window {
     /** Set by electron/preload.ts; absent in web mode. */
     readonly wiregrad?: DesktopBridge;
+    wiregradDebug?: DebugView;
   }
 }
 
-function describeHost(): string {
-  const host = window.wiregrad ? `desktop ${window.wiregrad.version}` : 'web';
-  const memory = window.crossOriginIsolated ? 'shared memory available' : 'no shared memory';
-  return `Host: ${host}; ${memory}.`;
+function restore(text: string | null): EditorDocument | undefined {
+  if (text === null) return undefined;
+  try {
+    return parseDocument(text);
+  } catch (error) {
+    console.warn('The autosaved document could not be restored:', error);
+    return undefined;
+  }
 }
 
-const status = document.getElementById('host-status');
-if (status) status.textContent = describeHost();
+const host = createBrowserHost();
+const editor = createEditor({
+  client: startEngineWorker(),
+  document: restore(host.loadAutosave()),
+});
+const files = new Files(editor, host);
+files.startAutosave();
+
+window.wiregradDebug = {
+  documentText: () => serializeDocument(editor.doc),
+  revisions: () => ({
+    document: editor.document.getState().revision,
+    analysis: editor.analysis.getState().revision,
+  }),
+};
+
+const root = document.getElementById('root');
+if (!root) throw new Error('index.html has no #root element');
+createRoot(root).render(createElement(App, { editor, files }));

@@ -15,14 +15,18 @@ export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const BROWSER_TARGET = ['chrome120', 'firefox121', 'safari17'];
 
 /**
- * Bundles renderer/ into outdir (index.html, main.js and source maps).
+ * Bundles renderer/ into outdir (index.html, main.js, main.css and source maps) with the
+ * engine's worker next to it (engine-worker.js), which the renderer starts.
  * @param {string} outdir
  */
 export async function buildRenderer(outdir) {
   await mkdir(outdir, { recursive: true });
   await build({
     absWorkingDir: ROOT,
-    entryPoints: ['renderer/main.ts'],
+    entryPoints: [
+      { in: 'renderer/main.ts', out: 'main' },
+      { in: 'engine/worker/main.ts', out: 'engine-worker' },
+    ],
     outdir,
     bundle: true,
     format: 'esm',

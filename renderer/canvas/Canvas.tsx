@@ -1,0 +1,278 @@
+/**
+ * The graph canvas (React Flow). React Flow holds the nodes' measured sizes and in-flight drag
+ * positions; the document holds everything else. So the node list here is reconciled from the
+ * editor's view and layout after every change, keeping what React Flow measured, and user
+ * gestures become editor commands: a finished drag is one `moveNodes`, a new connection one
+ * `connect` (refused when it would close a cycle), a drop from the palette or a pick in the
+ * quick-insert box (double-click on the background) one `addNode`.
+ */
+
+import {
+  type Connection,
+  type EdgeChange,
+  type IsValidConnection,
+  type NodeChange,
+  Background,
+  BackgroundVariant,
+  Controls,
+  MiniMap,
+  ReactFlow,
+  applyNodeChanges,
+  useReactFlow,
+} from '@xyflow/react';
+import {
+  type DragEvent,
+  type MouseEvent,
+  useCallback,
+  useEffect,
+  useMemo,
+  useRef,
+  useState,
+} from 'react';
+import { useStore } from 'zustand';
+import { useShallow } from 'zustand/shallow';
+import { useDocumentState, useEditor, useSelection } from '../app/context.js';
+import type { Point } from '../state/document.js';
+import type { DocumentView } from '../state/view.js';
+import { type CanvasNode, OpNode } from './OpNode.js';
+import { QuickInsert } from './QuickInsert.js';
+import { type CanvasEdge, ShapeEdge } from './ShapeEdge.js';
+
+/** Defined once at module scope, as React Flow requires (a new object re-mounts every node). */
+const nodeTypes = { op: OpNode };
+const edgeTypes = { shape: ShapeEdge };
+
+/** The MIME type palette entries are dragged with. */
+export const PALETTE_DRAG_TYPE = 'application/x-wiregrad-item';
+
+/** Where a dropped node's top-left goes relative to the cursor (about its header's middle). */
+const DROP_OFFSET = { x: 98, y: 24 };
+
+function portOf(handle: string | null | undefined): number {
+  const match = /^in-(\d+)$/.exec(handle ?? '');
+  return match ? Number(match[1]) : -1;
+}
+
+function reconcile(
+  previous: readonly CanvasNode[],
+  view: DocumentView,
+  layout: Readonly<Record<string, Point>>,
+  selected: ReadonlySet<string>,
+): CanvasNode[] {
+  const old = new Map(previous.map((n) => [n.id, n]));
+  return view.nodes.map((v, i) => {
+    const prev = old.get(v.id);
+    const stored = layout[v.id] ?? prev?.position ?? { x: 40 * i, y: 40 * i };
+    const position = prev?.dragging ? prev.position : stored;
+    const isSelected = selected.has(v.id);
+    if (
+      prev &&
+      prev.data.view === v &&
+      prev.selected === isSelected &&
+      prev.position.x === position.x &&
+      prev.position.y === position.y
+    )
+      return prev;
+    return { ...prev, id: v.id, type: 'op', position, data: { view: v }, selected: isSelected };
+  });
+}
+
+export function Canvas() {
+  const editor = useEditor();
+  const flow = useReactFlow<CanvasNode, CanvasEdge>();
+  const view = useDocumentState((s) => s.view);
+  const layout = useDocumentState((s) => s.doc.layout);
+  const selection = useSelection(useShallow((s) => ({ nodes: s.nodes, edges: s.edges })));
+  const fitRequest = useStore(editor.ui, (s) => s.fitRequest);
+  const [nodes, setNodes] = useState<CanvasNode[]>([]);
+  const [quickInsert, setQuickInsert] = useState<{ screen: Point; flow: Point } | null>(null);
+  const wrapper = useRef<HTMLDivElement>(null);
+  const fitted = useRef(0);
+  // Fit a restored document on start; an empty canvas keeps zoom 1, so the first node dropped
+  // stays where it was dropped.
+  const [fitOnStart] = useState(() => editor.view.nodes.length > 0);
+
+  const selectedNodes = useMemo(() => new Set(selection.nodes), [selection.nodes]);
+  const selectedEdges = useMemo(() => new Set(selection.edges), [selection.edges]);
+
+  useEffect(() => {
+    setNodes((previous) => reconcile(previous, view, layout, selectedNodes));
+  }, [view, layout, selectedNodes]);
+
+  // Fit the model in view after a load, once React Flow has measured the new nodes.
+  useEffect(() => {
+    if (fitRequest === fitted.current) return;
+    if (nodes.length !== view.nodes.length) return;
+    fitted.current = fitRequest;
+    void flow.fitView({ padding: 0.15, maxZoom: 1.1, duration: 200 });
+  }, [fitRequest, nodes, view, flow]);
+
+  const edges = useMemo<CanvasEdge[]>(
+    () =>
+      view.edges.map((e) => ({
+        id: e.id,
+        source: e.source,
+        target: e.target,
+        sourceHandle: 'out',
+        targetHandle: `in-${e.port}`,
+        type: 'shape',
+        data: { sourceNode: e.sourceNode, port: e.port },
+        selected: selectedEdges.has(e.id),
+      })),
+    [view.edges, selectedEdges],
+  );
+
+  const onNodesChange = useCallback(
+    (changes: NodeChange<CanvasNode>[]) => {
+      const selects = changes.filter((c) => c.type === 'select');
+      if (selects.length > 0) {
+        const { nodes: current, edges: currentEdges } = editor.selection.getState();
+        const next = new Set(current);
+        for (const c of selects) {
+          if (c.selected) next.add(c.id);
+          else next.delete(c.id);
+        }
+        editor.select([...next], currentEdges);
+      }
+      const local = changes.filter((c) => c.type === 'position' || c.type === 'dimensions');
+      if (local.length > 0) setNodes((ns) => applyNodeChanges(local, ns));
+    },
+    [editor],
+  );
+
+  const onEdgesChange = useCallback(
+    (changes: EdgeChange<CanvasEdge>[]) => {
+      const selects = changes.filter((c) => c.type === 'select');
+      if (selects.length === 0) return;
+      const { nodes: currentNodes, edges: current } = editor.selection.getState();
+      const next = new Set(current);
+      for (const c of selects) {
+        if (c.selected) next.add(c.id);
+        else next.delete(c.id);
+      }
+      editor.select(currentNodes, [...next]);
+    },
+    [editor],
+  );
+
+  const onNodeDragStop = useCallback(
+    (_event: unknown, _node: CanvasNode, dragged: CanvasNode[]) => {
+      const positions: Record<string, Point> = {};
+      for (const n of dragged)
+        positions[n.id] = { x: Math.round(n.position.x), y: Math.round(n.position.y) };
+      if (!editor.moveNodes(positions))
+        // Nothing moved (a click): drop the transient drag state.
+        setNodes((previous) => reconcile(previous, editor.view, editor.doc.layout, selectedNodes));
+    },
+    [editor, selectedNodes],
+  );
+
+  const onConnect = useCallback(
+    (c: Connection) => {
+      editor.connect(c.source, c.target, portOf(c.targetHandle));
+    },
+    [editor],
+  );
+
+  const isValidConnection = useCallback<IsValidConnection<CanvasEdge>>(
+    (c) => editor.canConnect(c.source, c.target, portOf(c.targetHandle)),
+    [editor],
+  );
+
+  const onDragOver = useCallback((event: DragEvent) => {
+    if (!event.dataTransfer.types.includes(PALETTE_DRAG_TYPE)) return;
+    event.preventDefault();
+    event.dataTransfer.dropEffect = 'copy';
+  }, []);
+
+  const onDrop = useCallback(
+    (event: DragEvent) => {
+      const item = event.dataTransfer.getData(PALETTE_DRAG_TYPE);
+      if (!item) return;
+      event.preventDefault();
+      const p = flow.screenToFlowPosition({ x: event.clientX, y: event.clientY });
+      editor.addItem(item, {
+        x: Math.round(p.x - DROP_OFFSET.x),
+        y: Math.round(p.y - DROP_OFFSET.y),
+      });
+    },
+    [editor, flow],
+  );
+
+  const onDoubleClick = useCallback(
+    (event: MouseEvent) => {
+      const target = event.target as HTMLElement;
+      if (!target.closest('.react-flow__pane') || !wrapper.current) return;
+      const box = wrapper.current.getBoundingClientRect();
+      setQuickInsert({
+        screen: { x: event.clientX - box.left, y: event.clientY - box.top },
+        flow: flow.screenToFlowPosition({ x: event.clientX, y: event.clientY }),
+      });
+    },
+    [flow],
+  );
+
+  return (
+    <div
+      className="wg-canvas"
+      data-testid="canvas"
+      ref={wrapper}
+      onDragOver={onDragOver}
+      onDrop={onDrop}
+      onDoubleClick={onDoubleClick}
+    >
+      <ReactFlow<CanvasNode, CanvasEdge>
+        nodes={nodes}
+        edges={edges}
+        nodeTypes={nodeTypes}
+        edgeTypes={edgeTypes}
+        onNodesChange={onNodesChange}
+        onEdgesChange={onEdgesChange}
+        onNodeDragStop={onNodeDragStop}
+        onConnect={onConnect}
+        isValidConnection={isValidConnection}
+        colorMode="dark"
+        fitView={fitOnStart}
+        fitViewOptions={{ padding: 0.2, maxZoom: 1 }}
+        minZoom={0.15}
+        maxZoom={2}
+        zoomOnDoubleClick={false}
+        deleteKeyCode={null}
+        selectionKeyCode="Shift"
+        multiSelectionKeyCode={['Meta', 'Control']}
+        connectionRadius={28}
+        defaultEdgeOptions={{ type: 'shape' }}
+      >
+        <Background variant={BackgroundVariant.Dots} gap={22} size={1.4} color="#2b323d" />
+        <MiniMap
+          pannable
+          zoomable
+          className="wg-minimap"
+          nodeBorderRadius={6}
+          nodeColor={(n) => `var(--tone-${(n as CanvasNode).data.view.tone})`}
+          maskColor="rgba(10, 12, 16, 0.72)"
+        />
+        <Controls className="wg-controls" showInteractive={false} />
+      </ReactFlow>
+      {view.nodes.length === 0 && (
+        <div className="wg-canvas__empty">
+          <div className="wg-canvas__empty-title">An empty model</div>
+          <div>Drag layers from the palette, double-click to search, or start from a template.</div>
+        </div>
+      )}
+      {quickInsert && (
+        <QuickInsert
+          at={quickInsert.screen}
+          onPick={(item) => {
+            editor.addItem(item, {
+              x: Math.round(quickInsert.flow.x - DROP_OFFSET.x),
+              y: Math.round(quickInsert.flow.y - DROP_OFFSET.y),
+            });
+            setQuickInsert(null);
+          }}
+          onClose={() => setQuickInsert(null)}
+        />
+      )}
+    </div>
+  );
+}

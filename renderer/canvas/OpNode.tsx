@@ -1,0 +1,168 @@
+/**
+ * The card that draws one canvas node: an op, or a collapsed layer with its parameters. It shows
+ * the title, the id, a typed input handle per port (named as the op's arguments), the output
+ * shape the engine inferred (with N for the batch) on the output handle, and, when the engine
+ * reported a problem, the message and any suggested fix. Memoised; it reads the analysis
+ * through narrow selectors, so an edit elsewhere does not re-render it.
+ */
+
+import { type Node, type NodeProps, Handle, Position } from '@xyflow/react';
+import { memo, useMemo } from 'react';
+import { useAnalysis, useDocumentState, useEditor } from '../app/context.js';
+import { type NodeProblem, fixesFor } from '../state/diagnostics.js';
+import type { ViewNode } from '../state/view.js';
+import { attrSummary, formatShape } from './format.js';
+import { TONE_GLYPHS } from './tones.js';
+
+export type CanvasNodeData = { readonly view: ViewNode };
+export type CanvasNode = Node<CanvasNodeData, 'op'>;
+
+const NO_PROBLEMS: readonly NodeProblem[] = [];
+
+/** The inferred output shape of graph node `id` as text, or null when it has none (yet). */
+export function useShapeText(id: string): string | null {
+  return useAnalysis((a) => {
+    const meta = a.check?.shapes[id];
+    return meta ? formatShape(meta.shape) : null;
+  });
+}
+
+export function useProblems(viewId: string): readonly NodeProblem[] {
+  return useAnalysis((a) => a.problems.get(viewId) ?? NO_PROBLEMS);
+}
+
+function ProblemBox({ view, problems }: { view: ViewNode; problems: readonly NodeProblem[] }) {
+  const editor = useEditor();
+  const doc = useDocumentState((s) => s.doc);
+  const check = useAnalysis((a) => a.check);
+  const fixes = useMemo(() => fixesFor(view, doc, check), [view, doc, check]);
+  const text = problems.map((p) => p.message).join('\n');
+  return (
+    <div className="wg-node__problem" title={text}>
+      <div className="wg-node__problem-text">{text}</div>
+      {fixes.length > 0 && (
+        <div className="wg-node__fixes">
+          {fixes.map((fix) => (
+            <button
+              key={fix.label}
+              type="button"
+              className="wg-fix nodrag"
+              data-testid={`fix-${view.id}`}
+              onClick={(event) => {
+                event.stopPropagation();
+                editor.applyFix(fix);
+              }}
+            >
+              {fix.label}
+            </button>
+          ))}
+        </div>
+      )}
+    </div>
+  );
+}
+
+function OpNodeCard({ data, selected }: NodeProps<CanvasNode>) {
+  const { view } = data;
+  const shape = useShapeText(view.output);
+  const all = useProblems(view.id);
+  const problems = useMemo(() => all.filter((p) => p.severity === 'error'), [all]);
+  const summary = useDocumentState((s) => {
+    if (view.kind === 'layer') return '';
+    const node = s.doc.graph.nodes.find((n) => n.id === view.id);
+    return node ? attrSummary(node) : '';
+  });
+  const error = problems.length > 0;
+  const portProblems = new Set(problems.flatMap((p) => (p.port !== undefined ? [p.port] : [])));
+  // Inputs not connected yet: unfinished, not wrong, so only their handles say so.
+  const missing = new Set(
+    all.flatMap((p) => (p.severity === 'incomplete' && p.port !== undefined ? [p.port] : [])),
+  );
+  const classes = ['wg-node', `tone-${view.tone}`];
+  if (selected) classes.push('is-selected');
+  if (error) classes.push('has-error');
+  // Inputs spread along the top edge, the output in the middle of the bottom edge: data flows
+  // down the canvas, as in Netron and TensorBoard, which keeps deep models readable.
+  const at = (i: number): string => `${((i + 1) / (view.ports.length + 1)) * 100}%`;
+  return (
+    <div
+      className={classes.join(' ')}
+      data-testid={`node-${view.id}`}
+      data-op={view.kind === 'layer' && view.title === 'Conv2d' ? 'conv2d' : view.op}
+      data-error={error ? problems.map((p) => p.message).join('\n') : undefined}
+    >
+      {view.ports.map((port, i) => (
+        <Handle
+          key={`${port.node}:${port.index}`}
+          type="target"
+          position={Position.Top}
+          id={`in-${i}`}
+          style={{ left: at(i) }}
+          className={[
+            'wg-handle',
+            port.source === '' ? 'is-open' : 'is-connected',
+            port.optional ? 'is-optional' : '',
+            portProblems.has(i) ? 'has-error' : '',
+            missing.has(i) ? 'is-missing' : '',
+          ].join(' ')}
+        />
+      ))}
+      {/* A lone input called x needs no label; named or several inputs do. */}
+      {(view.ports.length > 1 || (view.ports[0] && view.ports[0].name !== 'x')) && (
+        <div className="wg-ports">
+          {view.ports.map((port, i) => (
+            <span
+              key={`${port.node}:${port.index}`}
+              className={[
+                'wg-port',
+                port.source === '' ? 'is-open' : '',
+                portProblems.has(i) ? 'has-error' : '',
+              ].join(' ')}
+              style={{ left: at(i) }}
+              title={port.optional && port.source === '' ? `${port.name} (optional)` : port.name}
+            >
+              {port.name}
+            </span>
+          ))}
+        </div>
+      )}
+      <div className="wg-node__header">
+        <span className="wg-node__glyph" aria-hidden="true">
+          {TONE_GLYPHS[view.tone]}
+        </span>
+        <span className="wg-node__title">{view.title}</span>
+        <span className="wg-node__id" title={view.id}>
+          {view.id}
+        </span>
+      </div>
+      {(view.params.length > 0 || summary) && (
+        <div className="wg-node__body">
+          {view.params.map((param) => (
+            <div key={param.id} className="wg-param">
+              <span className="wg-param__name">{param.label}</span>
+              <span className="wg-param__shape">{formatShape(param.shape)}</span>
+            </div>
+          ))}
+          {summary && <div className="wg-node__summary">{summary}</div>}
+        </div>
+      )}
+      {error && <ProblemBox view={view} problems={problems} />}
+      <div className="wg-node__out">
+        <span
+          className={shape ? 'wg-node__shape' : 'wg-node__shape is-unknown'}
+          data-testid={`shape-${view.id}`}
+        >
+          {shape ?? '?'}
+        </span>
+      </div>
+      <Handle
+        type="source"
+        position={Position.Bottom}
+        id="out"
+        className="wg-handle wg-handle--out"
+      />
+    </div>
+  );
+}
+
+export const OpNode = memo(OpNodeCard);

@@ -1,0 +1,95 @@
+/**
+ * An edge labelled with the shape of the value it carries (`[N, 64]`), as the engine inferred
+ * it. When the node it feeds has a problem the edge and its label turn red and the label
+ * carries the message (`data-error`), so a bad connection shows where it was made.
+ */
+
+import {
+  type Edge,
+  type EdgeProps,
+  BaseEdge,
+  EdgeLabelRenderer,
+  getBezierPath,
+} from '@xyflow/react';
+import { memo } from 'react';
+import { useAnalysis, useDocumentState } from '../app/context.js';
+import { formatShape } from './format.js';
+
+export type CanvasEdgeData = {
+  /** The graph node whose output flows along this edge. */
+  readonly sourceNode: string;
+  /** The index of the target port. */
+  readonly port: number;
+};
+export type CanvasEdge = Edge<CanvasEdgeData, 'shape'>;
+
+/** An edge spanning more than this many pixels down, nearly straight, is routed beside. */
+const LONG_EDGE = 260;
+/** How far beside the column a long edge runs (cards are 196 px wide). */
+const LANE_OFFSET = 150;
+
+/**
+ * The path of a skip connection (a residual's x, an autoencoder's target) that would otherwise
+ * run straight through the cards between its ends: out of the source, along a lane beside the
+ * column, and into the target. Returns null for ordinary edges, which stay Bézier curves.
+ */
+function lanePath(
+  sx: number,
+  sy: number,
+  tx: number,
+  ty: number,
+  side: -1 | 1,
+): [string, number, number] | null {
+  if (ty - sy < LONG_EDGE || Math.abs(tx - sx) > LANE_OFFSET) return null;
+  const lane = (sx + tx) / 2 + side * LANE_OFFSET;
+  const bend = 48;
+  const path =
+    `M ${sx},${sy} C ${sx},${sy + bend} ${lane},${sy + bend / 2} ${lane},${sy + bend * 1.5} ` +
+    `L ${lane},${ty - bend * 1.5} C ${lane},${ty - bend / 2} ${tx},${ty - bend} ${tx},${ty}`;
+  return [path, lane, (sy + ty) / 2];
+}
+
+function ShapeEdgeView(props: EdgeProps<CanvasEdge>) {
+  const { id, source, target, data, selected, sourceX, sourceY, targetX, targetY } = props;
+  const sourceNode = data?.sourceNode ?? source;
+  const port = data?.port ?? 0;
+  // A long edge into a left-hand port runs on the left, into a right-hand port on the right.
+  const ports = useDocumentState((s) => s.view.byId.get(target)?.ports.length ?? 1);
+  const side = port < (ports - 1) / 2 ? -1 : 1;
+  const [path, labelX, labelY] =
+    lanePath(sourceX, sourceY, targetX, targetY, side) ?? getBezierPath(props);
+  const shape = useAnalysis((a) => {
+    const meta = a.check?.shapes[sourceNode];
+    return meta ? formatShape(meta.shape) : null;
+  });
+  // A problem on one port marks that edge only; a problem of the whole node marks all its inputs.
+  const error = useAnalysis((a) => {
+    const problems = a.problems.get(target) ?? [];
+    const relevant = problems.filter(
+      (p) => p.severity === 'error' && (p.port === undefined || p.port === port),
+    );
+    return relevant.length > 0 ? relevant.map((p) => p.message).join('\n') : null;
+  });
+  const classes = ['wg-edge'];
+  if (error) classes.push('has-error');
+  if (selected) classes.push('is-selected');
+  return (
+    <>
+      <BaseEdge id={id} path={path} className={classes.join(' ')} interactionWidth={16} />
+      <EdgeLabelRenderer>
+        <div
+          className={`wg-edge-label nodrag nopan${error ? ' has-error' : ''}${selected ? ' is-selected' : ''}`}
+          data-testid={`edge-label-${source}-${target}`}
+          data-error={error ?? undefined}
+          title={error ?? undefined}
+          style={{ transform: `translate(-50%, -50%) translate(${labelX}px, ${labelY}px)` }}
+        >
+          {error ? '⚠ ' : ''}
+          {shape ?? '?'}
+        </div>
+      </EdgeLabelRenderer>
+    </>
+  );
+}
+
+export const ShapeEdge = memo(ShapeEdgeView);

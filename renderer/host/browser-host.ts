@@ -1,0 +1,120 @@
+/**
+ * The host in a plain browser (web mode). Files go through the File System Access API where
+ * the browser has it (Chromium: real open/save dialogs, and Save writes back to the same file),
+ * and otherwise through an <input type=file> upload and a download. Autosave uses localStorage.
+ */
+
+import type { Host, HostFile, OpenedFile } from './host.js';
+
+/** The parts of the File System Access API used here (not yet in TypeScript's DOM types). */
+interface PickerType {
+  readonly description: string;
+  readonly accept: Record<string, readonly string[]>;
+}
+interface WritableFileStream {
+  write(data: string): Promise<void>;
+  close(): Promise<void>;
+}
+interface WritableFileHandle {
+  readonly name: string;
+  getFile(): Promise<File>;
+  createWritable(): Promise<WritableFileStream>;
+}
+interface FileSystemAccess {
+  showOpenFilePicker?(options: { types: readonly PickerType[] }): Promise<WritableFileHandle[]>;
+  showSaveFilePicker?(options: {
+    suggestedName: string;
+    types: readonly PickerType[];
+  }): Promise<WritableFileHandle>;
+}
+
+const GRAPH_FILES: readonly PickerType[] = [
+  { description: 'Wiregrad graph', accept: { 'application/json': ['.json'] } },
+];
+
+export const AUTOSAVE_KEY = 'wiregrad.autosave.v1';
+
+function isAbort(error: unknown): boolean {
+  return error instanceof DOMException && error.name === 'AbortError';
+}
+
+function isHandle(value: unknown): value is WritableFileHandle {
+  return typeof value === 'object' && value !== null && 'createWritable' in value;
+}
+
+/** Opens the browser's file chooser through a hidden input; null when the user cancels. */
+function uploadFile(): Promise<OpenedFile | null> {
+  return new Promise((resolve, reject) => {
+    const input = document.createElement('input');
+    input.type = 'file';
+    input.accept = '.json,application/json';
+    input.addEventListener('change', () => {
+      const file = input.files?.[0];
+      if (!file) return resolve(null);
+      file.text().then((text) => resolve({ name: file.name, text }), reject);
+    });
+    input.addEventListener('cancel', () => resolve(null));
+    input.click();
+  });
+}
+
+function download(text: string, name: string): void {
+  const url = URL.createObjectURL(new Blob([text], { type: 'application/json' }));
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = name;
+  link.click();
+  // Revoke after the click's navigation has started.
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+export function createBrowserHost(win: Window = window): Host {
+  const fs = win as unknown as FileSystemAccess;
+  return {
+    kind: 'web',
+    async openFile() {
+      if (!fs.showOpenFilePicker) return uploadFile();
+      try {
+        const [handle] = await fs.showOpenFilePicker({ types: GRAPH_FILES });
+        if (!handle) return null;
+        const file = await handle.getFile();
+        return { name: file.name, text: await file.text(), handle };
+      } catch (error) {
+        if (isAbort(error)) return null;
+        throw error;
+      }
+    },
+    async saveFile(text: string, suggestedName: string, target?: HostFile) {
+      if (!fs.showSaveFilePicker) {
+        download(text, suggestedName);
+        return { name: suggestedName };
+      }
+      try {
+        const handle = isHandle(target?.handle)
+          ? target.handle
+          : await fs.showSaveFilePicker({ suggestedName, types: GRAPH_FILES });
+        const stream = await handle.createWritable();
+        await stream.write(text);
+        await stream.close();
+        return { name: handle.name, handle };
+      } catch (error) {
+        if (isAbort(error)) return null;
+        throw error;
+      }
+    },
+    loadAutosave() {
+      try {
+        return win.localStorage.getItem(AUTOSAVE_KEY);
+      } catch {
+        return null; // storage disabled (privacy settings): start empty
+      }
+    },
+    autosave(text: string) {
+      try {
+        win.localStorage.setItem(AUTOSAVE_KEY, text);
+      } catch {
+        // Quota exceeded or storage disabled: autosave is best effort, Save still works.
+      }
+    },
+  };
+}

@@ -1,0 +1,234 @@
+/**
+ * Starting models for the templates menu. They are written the way examples/make-graphs.ts
+ * writes the example files with the engine's GraphBuilder (same ids, layers, seeds and
+ * training metadata), through `TemplateBuilder`, a renderer-side twin that builds layers with
+ * layers.ts; the MLP and CNN templates are checked against those files node for node. Each
+ * template opens laid out by auto-layout.ts.
+ */
+
+import { layeredLayout } from './auto-layout.js';
+import {
+  type EditorDocument,
+  type NodeJSON,
+  type OutputJSON,
+  GRAPH_FORMAT,
+  GRAPH_VERSION,
+} from './document.js';
+import { type LayerConfig, buildLayer } from './layers.js';
+import { buildView } from './view.js';
+
+type Attrs = NodeJSON['attrs'];
+
+/** Builds a document the way GraphBuilder does: explicit ids, seeds counted from 1. */
+export class TemplateBuilder {
+  private readonly nodes: NodeJSON[] = [];
+  private readonly outputs: OutputJSON[] = [];
+  private seed = 1;
+
+  constructor(readonly name: string) {}
+
+  input(
+    id: string,
+    shape: readonly number[],
+    dtype: 'f32' | 'i32',
+    role: 'data' | 'label',
+  ): string {
+    this.nodes.push({ id, op: 'input', inputs: [], attrs: { shape: [...shape], dtype, role } });
+    return id;
+  }
+
+  op(op: string, inputs: readonly string[], attrs: Attrs, id: string): string {
+    this.nodes.push({ id, op, inputs: [...inputs], attrs });
+    return id;
+  }
+
+  private layer(id: string, x: string, config: LayerConfig): string {
+    this.nodes.push(...buildLayer(id, x, config, [this.seed, this.seed + 1]));
+    this.seed += 2;
+    return id;
+  }
+
+  linear(x: string, inFeatures: number, outFeatures: number, id: string): string {
+    return this.layer(id, x, { kind: 'linear', inFeatures, outFeatures });
+  }
+
+  conv2d(x: string, inChannels: number, outChannels: number, kernel: number, id: string): string {
+    return this.layer(id, x, {
+      kind: 'conv2d',
+      inChannels,
+      outChannels,
+      kernelSize: kernel,
+      stride: 1,
+      padding: 0,
+    });
+  }
+
+  output(name: string, node: string): void {
+    this.outputs.push({ name, node });
+  }
+
+  /** The document, laid out, with `meta` (description, training settings) kept. */
+  toDocument(meta: Record<string, unknown>): EditorDocument {
+    const graph = {
+      format: GRAPH_FORMAT,
+      version: GRAPH_VERSION,
+      name: this.name,
+      nodes: this.nodes,
+      outputs: this.outputs,
+      meta,
+    } as const;
+    const doc: EditorDocument = { graph, layout: {} };
+    return { graph, layout: layeredLayout(buildView(doc, new Map())) };
+  }
+}
+
+const ADAM = (lr: number) => ({ type: 'adam', lr });
+
+/** (x − mean) / std with MNIST's pixel statistics, as examples/make-graphs.ts does. */
+function standardise(b: TemplateBuilder, x: string): string {
+  const mean = b.op('constant', [], { shape: [], dtype: 'f32', data: [0.1307] }, 'pixel_mean');
+  const std = b.op('constant', [], { shape: [], dtype: 'f32', data: [0.3081] }, 'pixel_std');
+  return b.op('div', [b.op('sub', [x, mean], {}, 'centred'), std], {}, 'standardised');
+}
+
+/** A two-hidden-layer MLP for 2-D points (examples/mlp-spiral.json). */
+function mlp(): EditorDocument {
+  const b = new TemplateBuilder('MLP for 2-D points');
+  const sizes = [2, 64, 64, 3];
+  let h = b.input('x', [-1, 2], 'f32', 'data');
+  const y = b.input('y', [-1], 'i32', 'label');
+  for (let i = 0; i < sizes.length - 1; i++) {
+    h = b.linear(h, sizes[i]!, sizes[i + 1]!, `fc${i + 1}`);
+    if (i < sizes.length - 2) h = b.op('relu', [h], {}, `relu${i + 1}`);
+  }
+  b.output('logits', h);
+  b.output('loss', b.op('crossEntropy', [h, y], {}, 'loss'));
+  return b.toDocument({
+    description: 'A two-hidden-layer MLP for the 2-D classification sets (spiral: 3 classes).',
+    training: { epochs: 60, batchSize: 32, optimizer: ADAM(0.01), seed: 0 },
+  });
+}
+
+/** Two conv/pool stages and two linear layers for MNIST (examples/cnn-mnist.json). */
+function cnn(): EditorDocument {
+  const b = new TemplateBuilder('Small CNN for MNIST digits');
+  const pool = { kernelSize: [2, 2], stride: [2, 2], padding: [0, 0] };
+  const x = b.input('x', [-1, 1, 28, 28], 'f32', 'data');
+  const y = b.input('y', [-1], 'i32', 'label');
+  let h = b.conv2d(standardise(b, x), 1, 8, 5, 'conv1'); // 24×24
+  h = b.op('relu', [h], {}, 'relu1');
+  h = b.op('maxPool2d', [h], pool, 'pool1');
+  h = b.conv2d(h, 8, 16, 5, 'conv2'); // 8×8
+  h = b.op('relu', [h], {}, 'relu2');
+  h = b.op('maxPool2d', [h], pool, 'pool2');
+  h = b.op('reshape', [h], { shape: [-1, 256] }, 'flatten');
+  h = b.linear(h, 256, 64, 'fc1');
+  h = b.op('relu', [h], {}, 'relu3');
+  h = b.linear(h, 64, 10, 'fc2');
+  b.output('logits', h);
+  b.output('loss', b.op('crossEntropy', [h, y], {}, 'loss'));
+  return b.toDocument({
+    description: 'Two conv/pool stages and two linear layers for 28×28 digit images.',
+    training: {
+      epochs: 5,
+      batchSize: 32,
+      optimizer: ADAM(0.002),
+      schedule: { type: 'cosine' },
+      seed: 0,
+    },
+  });
+}
+
+/** Two inputs, each through its own tower, joined by concat and classified. */
+function twoTower(): EditorDocument {
+  const b = new TemplateBuilder('Two-tower classifier');
+  const user = b.input('user', [-1, 16], 'f32', 'data');
+  const item = b.input('item', [-1, 24], 'f32', 'data');
+  const y = b.input('y', [-1], 'i32', 'label');
+  const tower = (x: string, inFeatures: number, name: string): string => {
+    const h = b.op('relu', [b.linear(x, inFeatures, 32, `${name}_fc1`)], {}, `${name}_relu`);
+    return b.linear(h, 32, 16, `${name}_fc2`);
+  };
+  const joined = b.op(
+    'concat',
+    [tower(user, 16, 'user'), tower(item, 24, 'item')],
+    { axis: 1 },
+    'joined',
+  );
+  const logits = b.linear(b.op('relu', [joined], {}, 'joined_relu'), 32, 2, 'head');
+  b.output('logits', logits);
+  b.output('loss', b.op('crossEntropy', [logits, y], {}, 'loss'));
+  return b.toDocument({
+    description: 'Two feature towers joined by concatenation, then a linear head (2 classes).',
+    training: { epochs: 20, batchSize: 32, optimizer: ADAM(0.005), seed: 0 },
+  });
+}
+
+/** A residual block: y = relu(x + fc2(relu(fc1(x)))), then a classifier head. */
+function residualBlock(): EditorDocument {
+  const b = new TemplateBuilder('Residual block');
+  const x = b.input('x', [-1, 64], 'f32', 'data');
+  const y = b.input('y', [-1], 'i32', 'label');
+  const h = b.op('relu', [b.linear(x, 64, 64, 'fc1')], {}, 'relu1');
+  const skip = b.op('add', [x, b.linear(h, 64, 64, 'fc2')], {}, 'skip');
+  const out = b.op('relu', [skip], {}, 'relu2');
+  const logits = b.linear(out, 64, 10, 'head');
+  b.output('logits', logits);
+  b.output('loss', b.op('crossEntropy', [logits, y], {}, 'loss'));
+  return b.toDocument({
+    description: 'One residual block (two linear layers and a skip connection) and a head.',
+    training: { epochs: 20, batchSize: 32, optimizer: ADAM(0.002), seed: 0 },
+  });
+}
+
+/** A dense autoencoder for 28×28 images flattened to 784, trained on reconstruction. */
+function autoencoder(): EditorDocument {
+  const b = new TemplateBuilder('Autoencoder');
+  const x = b.input('x', [-1, 784], 'f32', 'data');
+  let h = b.op('relu', [b.linear(x, 784, 128, 'enc1')], {}, 'enc_relu1');
+  h = b.op('relu', [b.linear(h, 128, 32, 'enc2')], {}, 'code');
+  h = b.op('relu', [b.linear(h, 32, 128, 'dec1')], {}, 'dec_relu1');
+  const recon = b.op('sigmoid', [b.linear(h, 128, 784, 'dec2')], {}, 'reconstruction');
+  b.output('reconstruction', recon);
+  b.output('loss', b.op('mseLoss', [recon, x], {}, 'loss'));
+  return b.toDocument({
+    description: 'Encoder 784 → 128 → 32 and decoder back to 784, trained with MSE.',
+    training: { epochs: 10, batchSize: 64, optimizer: ADAM(0.001), seed: 0 },
+  });
+}
+
+export interface Template {
+  /** `template-<name>` in the DOM. */
+  readonly name: string;
+  readonly label: string;
+  readonly description: string;
+  readonly build: () => EditorDocument;
+}
+
+export const TEMPLATES: readonly Template[] = [
+  {
+    name: 'mlp',
+    label: 'MLP',
+    description: '2 → 64 → 64 → 3 classifier for 2-D points',
+    build: mlp,
+  },
+  { name: 'cnn', label: 'CNN', description: 'Two conv/pool stages for MNIST digits', build: cnn },
+  {
+    name: 'two-tower',
+    label: 'Two-tower',
+    description: 'Two feature towers joined by concat',
+    build: twoTower,
+  },
+  {
+    name: 'residual',
+    label: 'Residual block',
+    description: 'Linear–ReLU–Linear with a skip connection',
+    build: residualBlock,
+  },
+  {
+    name: 'autoencoder',
+    label: 'Autoencoder',
+    description: '784 → 32 → 784 reconstruction with MSE',
+    build: autoencoder,
+  },
+];
