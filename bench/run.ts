@@ -11,6 +11,9 @@ setFlagsFromString('--experimental-wasm-relaxed-simd');
 
 const suites: Record<string, () => Promise<{ main(): Promise<void> }>> = {
   cpu: () => import('./cpu.js'),
+  events: () => import('./events.js'),
+  lanes: () => import('./lanes.js'),
+  jit: () => import('./jit.js'),
 };
 
 const name = process.argv[2] ?? 'cpu';

@@ -14,6 +14,8 @@ export { ops };
 export * as nn from './nn/index.js';
 export * as optim from './optim/index.js';
 export * as data from './data/index.js';
+export * as gnn from './gnn/index.js';
+export * as rl from './rl/index.js';
 export { Tensor, type NestedArray, type TapeEntry } from './tensor.js';
 export type { DType, TypedArray } from './core/dtype.js';
 export type { Shape } from './core/shape.js';
@@ -43,6 +45,22 @@ export {
 export { setSeed } from './core/random.js';
 export { tidy, keep, dispose, memory, type MemoryInfo } from './runtime/scope.js';
 export { runOp } from './runtime/dispatch.js';
+export {
+  ExecutionRecorder,
+  exportTrace,
+  tensorStats,
+  withNode,
+  withPhase,
+  withNumericsCheck,
+  type ExecutionEvent,
+  type TensorStats,
+  type Phase,
+  type RecorderOptions,
+  type WatchPredicate,
+  type ChromeTrace,
+  type TraceEvent,
+  type TraceExportOptions,
+} from './runtime/events.js';
 export { grad, valueAndGrad, noGrad, type TensorFn } from './autograd/grad.js';
 export { gradients, type BackwardOptions } from './autograd/backward.js';
 export {
@@ -56,6 +74,14 @@ export {
 export type { DeviceName } from './backend/backend.js';
 export { availableBackends } from './backend/backend.js';
 export { cpuBackend } from './backend/cpu/index.js';
+export {
+  initWebGPU,
+  WebGPUBackend,
+  WEBGPU_TODO,
+  type InitWebGPUOptions,
+  type WebGPUStats,
+} from './backend/webgpu/index.js';
+export { devices, defaultDevice, to, type DeviceInfo } from './runtime/devices.js';
 export {
   Graph,
   registerGraphMigration,
@@ -87,6 +113,25 @@ export {
 } from './graph/trace.js';
 export { differentiate, type DifferentiateOptions } from './graph/differentiate.js';
 export { GraphBuilder } from './graph/builder.js';
+export { runGraphParallel, type ParallelRunOptions } from './runtime/executor.js';
+export {
+  LanePool,
+  type LanePoolOptions,
+  type LaneTask,
+  type LaneTiming,
+} from './runtime/lanes/pool.js';
+export type { LaneHost, LanePort, LaneInfo } from './runtime/lanes/protocol.js';
+export {
+  jit,
+  fuseElementwise,
+  type JitArg,
+  type JitOptions,
+  type JitCacheStats,
+  type JittedFunction,
+  type CompiledInfo,
+  type FusionResult,
+  type FusedGroup,
+} from './jit/index.js';
 export {
   Trainer,
   trainConfigOf,

@@ -14,6 +14,7 @@ import type { OpDef } from './ops/registry.js';
 import { state } from './runtime/state.js';
 import { backward as runBackward, type BackwardOptions } from './autograd/backward.js';
 import * as ops from './ops/index.js';
+import { to as moveTo } from './runtime/devices.js';
 
 /** What the tape remembers of the op that produced a tensor. */
 export interface TapeEntry {
@@ -188,6 +189,14 @@ export class Tensor {
   /** A tensor that shares this one's data but is cut from the tape. */
   detach(): Tensor {
     return ops.detach(this);
+  }
+
+  /**
+   * A copy on `device` (this tensor itself when it is already there), through host memory;
+   * asynchronous because GPU reads are. The copy is a new leaf (see runtime/devices.ts).
+   */
+  to(device: DeviceName): Promise<Tensor> {
+    return moveTo(this, device);
   }
 
   toString(): string {

@@ -2,7 +2,9 @@
  * The `wiregrad` command line. `wiregrad train <graph.json> --dataset <name> --epochs N`
  * trains a graph document on a built-in dataset with a progress bar and ends with one metrics
  * line; `wiregrad info <graph.json>` validates a graph and prints its shapes and parameter
- * count. Errors are printed as one clear message with exit code 1 (2 for bad usage).
+ * count; `wiregrad export` and `wiregrad import` (export.ts) write a graph as PyTorch, ONNX or
+ * TypeScript and read ONNX models. Errors are printed as one clear message with exit code 1
+ * (2 for bad usage).
  */
 
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -13,25 +15,41 @@ import {
   trainConfigOf,
   type TrainConfig,
   type OptimizerConfig,
+  type EvalResult,
 } from '../train/trainer.js';
 import { DataLoader, TensorDataset } from '../data/index.js';
-import { loadDataset, DATASET_NAMES } from './datasets.js';
+import {
+  loadDataset,
+  loadingProgress,
+  graphDataOptions,
+  DATASET_NAMES,
+  FILE_DATASETS,
+} from './datasets.js';
 import { saveSafetensors } from '../nn/safetensors.js';
 import { tidy } from '../runtime/scope.js';
 import { ProgressBar } from './progress.js';
+import { ExecutionRecorder, exportTrace } from '../runtime/events.js';
+import { writeFileAtomic } from './weights.js';
+import { exportCommand, importCommand } from './export.js';
 
 const USAGE = `Usage:
   wiregrad train <graph.json> --dataset <name> [--epochs N] [--batch-size N] [--lr X]
                  [--optimizer sgd|adam|adamw] [--seed N] [--train-limit N] [--test-limit N]
-                 [--save weights.safetensors] [--json]
+                 [--save weights.safetensors] [--trace trace.json] [--json]
+                 [--target COLUMN] [--classes N] [--test-fraction X]
   wiregrad info <graph.json>
+  wiregrad export <graph.json> --to pytorch|onnx|typescript [--out DIR]
+                 [--weights weights.safetensors] [--dataset NAME] [--outputs a,b]
+  wiregrad import <model.onnx> [--out graph.json] [--name NAME]
   wiregrad --help | --version
 
-Datasets: ${DATASET_NAMES.join(', ')}`;
+Datasets: ${DATASET_NAMES.join(', ')}
+  or your own files: ${FILE_DATASETS.join(', ')} (--target: the CSV column to predict;
+  a graph with f32 labels is a regression; folder images take the graph's input size)`;
 
 export class UsageError extends Error {}
 
-interface Flags {
+export interface Flags {
   readonly positional: string[];
   readonly options: Map<string, string | true>;
 }
@@ -67,7 +85,7 @@ function numberOption(flags: Flags, name: string, integer: boolean): number | un
   return n;
 }
 
-function readGraph(path: string): Graph {
+export function readGraph(path: string): Graph {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -85,7 +103,37 @@ function readGraph(path: string): Graph {
 
 type Print = (line: string) => void;
 
+const TRAIN_FLAGS = [
+  'dataset',
+  'epochs',
+  'batch-size',
+  'lr',
+  'optimizer',
+  'seed',
+  'train-limit',
+  'test-limit',
+  'save',
+  'trace',
+  'json',
+  'target',
+  'classes',
+  'test-fraction',
+];
+
+/** A mistyped flag must not be ignored silently (it would train with the defaults). */
+export function rejectUnknownFlags(flags: Flags, known: readonly string[]): void {
+  for (const name of flags.options.keys())
+    if (!known.includes(name))
+      throw new UsageError(
+        `unknown option --${name}` +
+          (known.some((k) => k.startsWith(name) || name.startsWith(k))
+            ? ` (did you mean --${known.find((k) => k.startsWith(name) || name.startsWith(k))}?)`
+            : ''),
+      );
+}
+
 export async function train(flags: Flags, out: Print, err: NodeJS.WriteStream): Promise<void> {
+  rejectUnknownFlags(flags, TRAIN_FLAGS);
   const path = flags.positional[1];
   if (!path) throw new UsageError('train needs a graph file');
   const dataset = flags.options.get('dataset');
@@ -118,21 +166,49 @@ export async function train(flags: Flags, out: Print, err: NodeJS.WriteStream): 
     train: numberOption(flags, 'train-limit', true),
     test: numberOption(flags, 'test-limit', true),
   };
-  const data = await loadDataset(dataset, { seed: config.seed, ...limits });
+  const traceTo = flags.options.get('trace');
+  if (traceTo === true) throw new UsageError('--trace needs a file name, e.g. --trace trace.json');
+  const target = flags.options.get('target');
+  if (target === true) throw new UsageError('--target needs a column name or position');
+  const data = await loadDataset(dataset, {
+    seed: config.seed,
+    ...limits,
+    ...graphDataOptions(graph),
+    target,
+    classes: numberOption(flags, 'classes', true),
+    testFraction: numberOption(flags, 'test-fraction', false),
+    onProgress: loadingProgress(err, dataset),
+  });
+  // Regression graphs (f32 labels) are measured by RMSE, classifiers by accuracy.
+  const metric = (ev: EvalResult) =>
+    ev.rmse !== undefined
+      ? `test_rmse ${ev.rmse.toFixed(4)}`
+      : `test_accuracy ${(ev.accuracy * 100).toFixed(2)}%`;
   const trainer = new Trainer(graph, config);
   const loader = new DataLoader(new TensorDataset(data.train.x, data.train.y), {
     batchSize: config.batchSize,
     shuffle: true,
     seed: config.seed,
   });
-  const bar = new ProgressBar(err, config.epochs * loader.length);
+  const totalSteps = config.epochs * loader.length;
+  const bar = new ProgressBar(err, totalSteps);
+  // --trace records the last training step (forward, backward, optimizer), once everything is
+  // warmed up, with statistics of the graph's outputs (the loss and the logits).
+  const recorder = traceTo !== undefined ? new ExecutionRecorder() : null;
+  recorder?.watch(graph.outputs.map((o) => o.node));
   const t0 = performance.now();
   let lastLoss = NaN;
   for (let epoch = 1; epoch <= config.epochs; epoch++) {
     let sum = 0;
     let count = 0;
     for (const b of loader) {
-      lastLoss = trainer.step(b.x, b.y);
+      const traced = recorder !== null && trainer.stepCount === totalSteps - 1;
+      if (traced) recorder.start();
+      try {
+        lastLoss = trainer.step(b.x, b.y);
+      } finally {
+        if (traced) recorder.stop();
+      }
       sum += lastLoss;
       count++;
       bar.tick(`epoch ${epoch}/${config.epochs} loss ${(sum / count).toFixed(4)}`);
@@ -141,7 +217,7 @@ export async function train(flags: Flags, out: Print, err: NodeJS.WriteStream): 
     const ev = trainer.evaluate(data.test.x, data.test.y);
     bar.log(
       `epoch ${epoch}/${config.epochs}  train_loss ${(sum / count).toFixed(4)}  ` +
-        `test_loss ${ev.loss.toFixed(4)}  test_accuracy ${(ev.accuracy * 100).toFixed(2)}%`,
+        `test_loss ${ev.loss.toFixed(4)}  ${metric(ev)}`,
     );
   }
   bar.done();
@@ -149,6 +225,14 @@ export async function train(flags: Flags, out: Print, err: NodeJS.WriteStream): 
   const seconds = (performance.now() - t0) / 1000;
   const save = flags.options.get('save');
   if (typeof save === 'string') tidy(() => writeFileSync(save, saveSafetensors(trainer.params)));
+  if (recorder !== null && traceTo !== undefined) {
+    const events = recorder.events();
+    const json = JSON.stringify(exportTrace(events));
+    await writeFileAtomic(traceTo, new TextEncoder().encode(json));
+    err.write(
+      `trace: ${events.length} events of step ${trainer.stepCount} written to ${traceTo}\n`,
+    );
+  }
   const metrics = {
     dataset,
     epochs: config.epochs,
@@ -157,6 +241,7 @@ export async function train(flags: Flags, out: Print, err: NodeJS.WriteStream): 
     test_loss: final.loss,
     test_accuracy: final.accuracy,
     test_count: final.count,
+    ...(final.rmse !== undefined ? { test_rmse: final.rmse } : {}),
     seconds: Math.round(seconds * 100) / 100,
   };
   if (flags.options.has('json')) out(JSON.stringify(metrics));
@@ -164,7 +249,7 @@ export async function train(flags: Flags, out: Print, err: NodeJS.WriteStream): 
     out(
       `final: dataset ${dataset}  epochs ${metrics.epochs}  steps ${metrics.steps}  ` +
         `final_batch_loss ${lastLoss}  test_loss ${final.loss.toFixed(4)}  ` +
-        `test_accuracy ${(final.accuracy * 100).toFixed(2)}% (${final.count})  ` +
+        `${metric(final)} (${final.count})  ` +
         `time ${metrics.seconds}s`,
     );
 }
@@ -201,6 +286,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     if (command === 'train') await train(flags, out, process.stderr);
     else if (command === 'info') info(flags, out);
+    else if (command === 'export') await exportCommand(flags, out);
+    else if (command === 'import') await importCommand(flags, out);
     else throw new UsageError(`unknown command '${command}'`);
     return 0;
   } catch (e) {

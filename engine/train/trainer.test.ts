@@ -51,6 +51,25 @@ describe('Trainer', () => {
     expect(wg.memory()).toEqual(before);
   });
 
+  it('evaluates a regression (f32 labels) by RMSE instead of accuracy', () => {
+    const b = new wg.GraphBuilder('identity regression');
+    const x = b.input('x', [-1, 1], 'f32', 'data');
+    const y = b.input('y', [-1, 1], 'f32', 'label');
+    // out = x · scale with scale initialised to 1: a trainable graph that predicts x.
+    const scale = b.parameter('scale', [1], { init: 'ones' });
+    const out = b.op('mul', [x, scale], {}, 'out');
+    b.output('output', out);
+    b.output('loss', b.op('mseLoss', [out, y], {}, 'loss'));
+    const g = b.build();
+    const trainer = new Trainer(g, trainConfigOf(g));
+    // Errors 0, 0, 2 over batches of 2 and 1: mean squared error 4/3, RMSE √(4/3).
+    const r = trainer.evaluate(wg.tensor([[1], [2], [3]]), wg.tensor([[1], [2], [5]]), 2);
+    expect(r.count).toBe(3);
+    expect(r.loss).toBeCloseTo(4 / 3, 6);
+    expect(r.rmse).toBeCloseTo(Math.sqrt(4 / 3), 6);
+    expect(r.accuracy).toBeNaN();
+  });
+
   it('refuses a graph without the training inputs and outputs, saying what is missing', () => {
     const b = new wg.GraphBuilder('no labels');
     const x = b.input('x', [-1, 2], 'f32', 'data');

@@ -96,9 +96,12 @@ export function trainConfigOf(graph: Graph, overrides: Partial<TrainConfig> = {}
 
 export interface EvalResult {
   readonly loss: number;
+  /** Share of argmax predictions equal to the label; NaN for regression (f32 labels). */
   readonly accuracy: number;
   /** Number of examples evaluated. */
   readonly count: number;
+  /** Root-mean-square error of the output against f32 labels (regression only). */
+  readonly rmse?: number;
 }
 
 export class Trainer {
@@ -176,11 +179,17 @@ export class Trainer {
     this.scheduler?.step();
   }
 
-  /** Mean loss and accuracy over (x, y), in batches, without recording gradients. */
+  /**
+   * Mean loss and accuracy over (x, y), in batches, without recording gradients. With f32
+   * labels (regression, e.g. an mseLoss graph) accuracy means nothing: it reports the RMSE of
+   * the output against the labels instead.
+   */
   evaluate(x: Tensor, y: Tensor, batchSize = 500): EvalResult {
     const n = x.shape[0]!;
+    const regression = y.dtype === 'f32';
     let lossSum = 0;
     let correct = 0;
+    let squaredError = 0;
     noGrad(() => {
       for (let start = 0; start < n; start += batchSize) {
         const size = Math.min(batchSize, n - start);
@@ -196,11 +205,19 @@ export class Trainer {
             { params: this.params },
           );
           lossSum += outs['loss']!.item() * size;
-          const pred = ops.argmax(outs[this.outputName]!, 1);
+          const out = outs[this.outputName]!;
+          if (regression) {
+            const d = ops.sub(ops.reshape(out, yb.shape), yb);
+            squaredError += ops.sum(ops.mul(d, d)).item();
+            return;
+          }
+          const pred = ops.argmax(out, 1);
           correct += ops.sum(ops.cast(ops.equal(pred, yb), 'i32')).item();
         });
       }
     });
+    if (regression)
+      return { loss: lossSum / n, accuracy: NaN, count: n, rmse: Math.sqrt(squaredError / y.size) };
     return { loss: lossSum / n, accuracy: correct / n, count: n };
   }
 }

@@ -96,6 +96,9 @@ describe('wiregrad errors', () => {
     ]);
     expect(epochs.status).toBe(2);
     expect(epochs.stderr).toMatch(/--epochs needs a whole number/);
+    const typo = cli(['train', 'examples/mlp-spiral.json', '--dataset', 'spiral', '--epoch', '1']);
+    expect(typo.status).toBe(2);
+    expect(typo.stderr).toMatch(/unknown option --epoch \(did you mean --epochs\?\)/);
     const dataset = cli(['train', 'examples/mlp-spiral.json', '--dataset', 'imagenet']);
     expect(dataset.status).toBe(1);
     expect(dataset.stderr).toMatch(/unknown dataset 'imagenet'; choose one of spiral/);

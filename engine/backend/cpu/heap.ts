@@ -8,12 +8,37 @@
  * the same sizes step after step, so after the first step every request is served from a list.
  * Views must be taken afresh after any allocation, because growing a non-shared memory
  * detaches its old ArrayBuffer.
+ *
+ * A heap may also be an arena over an existing memory (`Heap.arena`): a worker lane wraps the
+ * main thread's shared memory and allocates its kernels' scratch only inside a block the main
+ * thread gave it, so the main thread stays the one allocator of the address space. An arena
+ * never grows the memory; a request past its end throws `HeapArenaExhausted`, saying how much
+ * it needed, and the owner gives the lane a bigger block.
  */
 
 const PAGE = 65536;
 const ALIGN = 64;
 /** 4 GiB: the whole 32-bit address space, reserved but not committed. */
 const MAX_PAGES = 65536;
+
+/** Thrown by an arena heap (see `Heap.arena`) when a request does not fit in its block. */
+export class HeapArenaExhausted extends RangeError {
+  constructor(
+    /** Bytes the arena would need to serve this request with what it holds now. */
+    readonly needed: number,
+    readonly arenaBytes: number,
+  ) {
+    super(`heap arena of ${arenaBytes} bytes exhausted: ${needed} bytes needed`);
+    this.name = 'HeapArenaExhausted';
+  }
+}
+
+/** The block an arena heap allocates in: `bytes` bytes from `base` of `memory`. */
+export interface HeapArenaBlock {
+  readonly memory: WebAssembly.Memory;
+  readonly base: number;
+  readonly bytes: number;
+}
 
 export class Heap {
   readonly memory: WebAssembly.Memory;
@@ -22,8 +47,26 @@ export class Heap {
   private readonly free = new Map<number, number[]>();
   private readonly sizes = new Map<number, number>();
   private liveBytes = 0;
+  /** The arena's block, when this heap is one (it then never grows the memory). */
+  private readonly arenaBlock: HeapArenaBlock | null = null;
 
-  constructor(initialBytes = 16 << 20) {
+  /** An arena heap over a block of an existing memory; see the file comment. */
+  static arena(block: HeapArenaBlock): Heap {
+    return new Heap(0, block);
+  }
+
+  constructor(initialBytes = 16 << 20, arena?: HeapArenaBlock) {
+    if (arena) {
+      if (arena.base % ALIGN !== 0 || arena.bytes < 0)
+        throw new RangeError(`heap arena: base ${arena.base} must be ${ALIGN}-byte aligned`);
+      this.memory = arena.memory;
+      this.shared =
+        typeof SharedArrayBuffer !== 'undefined' &&
+        arena.memory.buffer instanceof SharedArrayBuffer;
+      this.arenaBlock = arena;
+      this.top = arena.base;
+      return;
+    }
     const initial = Math.ceil(initialBytes / PAGE);
     let memory: WebAssembly.Memory;
     let shared = false;
@@ -50,6 +93,9 @@ export class Heap {
     if (ptr === undefined) {
       ptr = this.top;
       const end = ptr + size;
+      const arena = this.arenaBlock;
+      if (arena && end > arena.base + arena.bytes)
+        throw new HeapArenaExhausted(this.liveBytes + size, arena.bytes);
       if (end > 0xffffffff) throw new RangeError(`CPU heap exhausted allocating ${bytes} bytes`);
       const have = this.memory.buffer.byteLength;
       if (end > have) {
@@ -70,6 +116,12 @@ export class Heap {
     if (size === undefined) throw new Error(`heap: release of unknown block ${ptr}`);
     this.sizes.delete(ptr);
     this.liveBytes -= size;
+    if (this.arenaBlock && this.liveBytes === 0) {
+      // An empty arena starts over, so scratch of varying sizes cannot fragment it for good.
+      this.free.clear();
+      this.top = this.arenaBlock.base;
+      return;
+    }
     let list = this.free.get(size);
     if (!list) this.free.set(size, (list = []));
     list.push(ptr);
@@ -82,7 +134,7 @@ export class Heap {
 
   /** Bytes of the address space touched so far (live plus free lists). */
   get reservedBytes(): number {
-    return this.top;
+    return this.arenaBlock ? this.top - this.arenaBlock.base : this.top;
   }
 
   f32(ptr: number, length: number): Float32Array {

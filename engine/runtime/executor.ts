@@ -1,0 +1,416 @@
+/**
+ * The parallel executor (TensorFlow's executor design): every step of a graph's plan waits on
+ * a count of unfinished inputs; steps whose count reaches zero join a ready queue, and ready
+ * steps go to idle CPU lanes (worker threads sharing the heap, see lanes/pool.ts), so
+ * independent branches run at the same time. A large matmul that finds more idle lanes than
+ * ready work is split into row blocks across them. Cheap steps (views, small elementwise ops,
+ * creation ops, composites that must run whole) run inline on the main thread, "lane 0",
+ * where messaging would cost more than the op. The main thread allocates every output before
+ * its step is dispatched and frees each intermediate after its last reader finishes.
+ *
+ * Results equal `graph.run`'s bitwise: the steps are the same kernels with the same
+ * attributes, and matmul row blocks fall on the kernel's micro-tile rows, so every output
+ * element is summed in the same order. Backward runs here too: run the graph that
+ * `differentiate` makes, and independent gradient branches run in parallel.
+ *
+ * The run records no autodiff tape (its outputs are plain tensors; take gradients with
+ * `differentiate`) and its outputs belong to no `tidy` scope (the caller disposes them).
+ * Lane steps appear in execution events with their lane number (1 …); inline ones on lane 0.
+ */
+
+import { getBackend } from '../backend/backend.js';
+import { cpuBackend } from '../backend/cpu/index.js';
+import { type MatmulAttrs, planMatmul } from '../backend/cpu/kernels/nn.js';
+import type { MatmulParams } from '../backend/wasm/kernels.js';
+import { bytesPerElement } from '../core/dtype.js';
+import { WiregradError } from '../core/errors.js';
+import { sizeOf } from '../core/shape.js';
+import type { Graph } from '../graph/graph.js';
+import { atNode } from '../graph/ir.js';
+import { type RunOptions, graphSources } from '../graph/run.js';
+import { Tensor } from '../tensor.js';
+import { runOp } from './dispatch.js';
+import { enterNode, isObserving, recordLaneOp } from './events.js';
+import { type ExecutionPlan, type PlanStep, cachedPlan } from './lanes/plan.js';
+import type { LanePool, LaneTask, LaneTiming } from './lanes/pool.js';
+import type { LaneTensor } from './lanes/protocol.js';
+import { keep, tidy } from './scope.js';
+import { state } from './state.js';
+
+export interface ParallelRunOptions extends RunOptions {
+  /** The lanes to run on. Without a pool (or with `lanes: 0`) every step runs inline. */
+  readonly pool?: LanePool | null;
+  /** Use at most this many of the pool's lanes (default: all). */
+  readonly lanes?: number;
+  /**
+   * Elementwise and other light steps whose largest operand has fewer elements run inline on
+   * the main thread (default 65,536: below that, a round trip to a lane, about 0.1 ms on a
+   * busy 2-core machine, costs more than the op).
+   * Matmul and convolutions always go to lanes. 0 sends every kernel step to a lane.
+   */
+  readonly inlineBelow?: number;
+  /** Matmuls of at least this many flops are split across idle lanes (default 2²⁵). */
+  readonly splitMinFlops?: number;
+}
+
+const DEFAULT_INLINE_BELOW = 65536;
+const DEFAULT_SPLIT_MIN_FLOPS = 2 ** 25;
+const F32 = 4;
+/** Ops heavy enough per element that they always go to a lane. */
+const HEAVY_OPS = new Set(['matmul', 'conv2d', 'conv2dBackpropInput', 'conv2dBackpropFilter']);
+
+/** Ready steps by index (the plan's topological order), so runs are deterministic. */
+export class ReadyQueue {
+  private readonly heap: number[] = [];
+
+  get size(): number {
+    return this.heap.length;
+  }
+
+  push(step: number): void {
+    const h = this.heap;
+    h.push(step);
+    let i = h.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (h[parent]! <= step) break;
+      h[i] = h[parent]!;
+      i = parent;
+    }
+    h[i] = step;
+  }
+
+  pop(): number | undefined {
+    const h = this.heap;
+    const top = h[0];
+    const last = h.pop();
+    if (h.length > 0 && last !== undefined) {
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= h.length) break;
+        const r = l + 1;
+        const c = r < h.length && h[r]! < h[l]! ? r : l;
+        if (h[c]! >= last) break;
+        h[i] = h[c]!;
+        i = c;
+      }
+      h[i] = last;
+    }
+    return top;
+  }
+}
+
+function laneTensor(t: Tensor): LaneTensor {
+  const s = t.storage!;
+  return { ptr: s.id, bytes: s.bytes, shape: t.shape, dtype: t.dtype };
+}
+
+/** Splits matmul a·b → out into per-lane lists of WebAssembly matmul calls (see file comment). */
+function splitMatmul(
+  a: Tensor,
+  b: Tensor,
+  out: Tensor,
+  attrs: MatmulAttrs,
+  lanes: number,
+  mr: number,
+): MatmulParams[][] {
+  const p = planMatmul(a.shape, b.shape, attrs);
+  const base = (offset: number, t: Tensor) => t.storage!.id + offset * F32;
+  const call = (piece: (typeof p.pieces)[number], r0: number, r1: number): MatmulParams => ({
+    a: base(piece.aOffset + r0 * p.aRowStride, a),
+    b: base(piece.bOffset, b),
+    c: base(piece.oOffset + r0 * p.n, out),
+    m: r1 - r0,
+    n: p.n,
+    k: p.k,
+    aRowStride: p.aRowStride,
+    aColStride: p.aColStride,
+    bRowStride: p.bRowStride,
+    bColStride: p.bColStride,
+  });
+  const parts: MatmulParams[][] = Array.from({ length: lanes }, () => []);
+  if (p.pieces.length >= lanes) {
+    // Enough batch pieces: each lane takes a contiguous run of whole products.
+    p.pieces.forEach((piece, i) =>
+      parts[Math.floor((i * lanes) / p.pieces.length)]!.push(call(piece, 0, p.m)),
+    );
+  } else {
+    // Row blocks on multiples of the micro-tile height: the same tiles as one call makes.
+    const rows = Math.ceil(Math.ceil(p.m / lanes) / mr) * mr;
+    for (const piece of p.pieces)
+      for (let j = 0; j < lanes; j++) {
+        const r0 = j * rows;
+        const r1 = Math.min(p.m, r0 + rows);
+        if (r0 < r1) parts[j]!.push(call(piece, r0, r1));
+      }
+  }
+  return parts.filter((list) => list.length > 0);
+}
+
+/** One run of a plan; see the file comment. */
+class Run {
+  private readonly values: (Tensor | undefined)[];
+  private readonly waiting: Int32Array;
+  private readonly uses: Int32Array;
+  private readonly ready = new ReadyQueue();
+  private readonly idle: number[] = [];
+  private readonly laneInfo: { fast: boolean; mr: number };
+  private readonly observing = isObserving();
+  private finished = 0;
+  private inFlight = 0;
+  private failure: Error | null = null;
+  private settle!: { resolve: () => void; reject: (e: Error) => void };
+
+  constructor(
+    private readonly plan: ExecutionPlan,
+    private readonly pool: LanePool | null,
+    lanes: number,
+    private readonly protectedSteps: ReadonlySet<number>,
+    private readonly inlineBelow: number,
+    private readonly splitMinFlops: number,
+  ) {
+    const n = plan.steps.length;
+    this.values = new Array<Tensor | undefined>(n);
+    this.waiting = new Int32Array(n);
+    this.uses = new Int32Array(n);
+    for (const step of plan.steps) {
+      this.waiting[step.index] = new Set(step.inputs).size;
+      this.uses[step.index] = plan.consumers[step.index]!.length;
+    }
+    for (let i = 0; i < lanes; i++) if (pool?.usable(i)) this.idle.push(i);
+    const info = pool?.info.slice(0, lanes) ?? [];
+    this.laneInfo = {
+      fast: info.length > 0 && info.every((l) => l.fast),
+      mr: info[0]?.mr ?? 1,
+    };
+  }
+
+  execute(source: (step: PlanStep) => Tensor): Promise<void> {
+    const done = new Promise<void>((resolve, reject) => (this.settle = { resolve, reject }));
+    for (const step of this.plan.steps)
+      if (step.kind === 'source') {
+        this.values[step.index] = source(step);
+        this.complete(step);
+      } else if (step.inputs.length === 0) this.ready.push(step.index);
+    // (Steps with inputs become ready as their last input completes.)
+    this.pump();
+    return done;
+  }
+
+  /** The outputs' values; the caller owns them. */
+  value(step: number): Tensor {
+    return this.values[step]!;
+  }
+
+  /** Frees every value this run made (after a failure). */
+  disposeAll(): void {
+    for (const step of this.plan.steps)
+      if (step.kind !== 'source') this.values[step.index]?.dispose();
+  }
+
+  private inline(step: PlanStep): boolean {
+    if (this.idle.length === 0 && this.inFlight === 0) return true; // no lanes at all
+    if (step.kind === 'node' || step.def.view || step.inputs.length === 0) return true;
+    for (const i of step.inputs) if (this.values[i]!.device !== 'cpu') return true;
+    if (HEAVY_OPS.has(step.def.name)) return false;
+    // A reduction's work is its input's size, not its output's.
+    let elements = sizeOf(step.meta.shape);
+    for (const i of step.inputs) elements = Math.max(elements, this.values[i]!.size);
+    return elements < this.inlineBelow;
+  }
+
+  /** Starts whatever can start: inline steps at once, lane steps while lanes are idle. */
+  private pump(): void {
+    const deferred: number[] = [];
+    while (this.failure === null && this.ready.size > 0) {
+      const index = this.ready.pop()!;
+      const step = this.plan.steps[index]!;
+      if (this.inline(step)) this.runInline(step);
+      else if (this.idle.length > 0) this.dispatch(step);
+      else deferred.push(index); // waits for a lane; inline steps behind it still run
+    }
+    for (const index of deferred) this.ready.push(index);
+    this.maybeSettle();
+  }
+
+  private maybeSettle(): void {
+    if (this.inFlight > 0) return;
+    if (this.failure) this.settle.reject(this.failure);
+    else if (this.finished === this.plan.steps.length) this.settle.resolve();
+  }
+
+  private fail(step: PlanStep, error: unknown): void {
+    this.failure ??= atNode(error, step.node);
+  }
+
+  private runInline(step: PlanStep): void {
+    const inputs = step.inputs.map((i) => this.values[i]!);
+    const outer = enterNode(step.node.id);
+    state.noGradDepth++;
+    try {
+      // tidy frees the parts of a composite run whole; its result is ours to free, so a
+      // composite that returns an input (an identity) gets a view of it instead.
+      this.values[step.index] = keep(
+        tidy(() => {
+          const value = runOp(step.def.name, inputs, step.attrs);
+          return inputs.includes(value) ? runOp('identity', [value]) : value;
+        }),
+      );
+    } catch (e) {
+      this.fail(step, e);
+      return;
+    } finally {
+      state.noGradDepth--;
+      enterNode(outer);
+    }
+    this.complete(step);
+  }
+
+  private allocate(step: PlanStep): Tensor {
+    const size = sizeOf(step.meta.shape);
+    const backend = getBackend('cpu');
+    const bytes =
+      backend.bytesFor?.(step.meta.dtype, size) ?? size * bytesPerElement(step.meta.dtype);
+    return keep(new Tensor(step.meta.shape, step.meta.dtype, backend.allocate(bytes), 'cpu'));
+  }
+
+  private splitLanes(step: PlanStep, inputs: readonly Tensor[]): number {
+    if (step.def.name !== 'matmul' || !this.laneInfo.fast || cpuBackend.variant !== 'fast')
+      return 1;
+    if (this.ready.size > 0 || this.idle.length < 2) return 1; // other work can use the lanes
+    if (!inputs.every((t) => t.dtype === 'f32') || step.meta.dtype !== 'f32') return 1;
+    const [a, b] = inputs;
+    const p = planMatmul(a!.shape, b!.shape, step.attrs as MatmulAttrs);
+    const flops = 2 * p.m * p.n * p.k * p.pieces.length;
+    if (flops < this.splitMinFlops || p.k === 0) return 1;
+    return Math.min(this.idle.length, Math.max(p.pieces.length, Math.ceil(p.m / this.laneInfo.mr)));
+  }
+
+  private dispatch(step: PlanStep): void {
+    const inputs = step.inputs.map((i) => this.values[i]!);
+    let out: Tensor;
+    try {
+      out = this.allocate(step);
+    } catch (e) {
+      this.fail(step, e);
+      return;
+    }
+    this.values[step.index] = out;
+    const split = this.splitLanes(step, inputs);
+    const tasks: LaneTask[] =
+      split > 1
+        ? splitMatmul(
+            inputs[0]!,
+            inputs[1]!,
+            out,
+            step.attrs as MatmulAttrs,
+            split,
+            this.laneInfo.mr,
+          ).map((parts) => ({ type: 'gemm', parts }))
+        : [
+            {
+              type: 'run',
+              op: step.def.name,
+              inputs: inputs.map(laneTensor),
+              output: laneTensor(out),
+              attrs: step.attrs,
+              variant: cpuBackend.variant,
+            },
+          ];
+    let left = tasks.length;
+    for (const task of tasks) {
+      const lane = this.idle.shift()!;
+      this.inFlight++;
+      this.pool!.run(lane, task).then(
+        (timing) => {
+          this.inFlight--;
+          this.idle.push(lane);
+          this.idle.sort((x, y) => x - y);
+          this.record(step, inputs, out, lane, timing);
+          if (--left === 0 && this.failure === null) this.complete(step);
+          this.pump();
+        },
+        (error: unknown) => {
+          this.inFlight--;
+          if (this.pool!.usable(lane)) this.idle.push(lane);
+          this.fail(step, error);
+          this.pump();
+        },
+      );
+    }
+  }
+
+  private record(
+    step: PlanStep,
+    inputs: readonly Tensor[],
+    out: Tensor,
+    lane: number,
+    timing: LaneTiming,
+  ): void {
+    if (!this.observing) return;
+    try {
+      recordLaneOp(step.def, inputs, out, step.node.id, lane + 1, timing.start, timing.end);
+    } catch (e) {
+      this.fail(step, e); // a numerics check that found NaN or Inf
+    }
+  }
+
+  /** A step's value is ready: wake its readers and free inputs nobody reads any more. */
+  private complete(step: PlanStep): void {
+    this.finished++;
+    if (this.plan.consumers[step.index]!.length === 0) this.release(step.index); // read by none
+    for (const c of this.plan.consumers[step.index]!)
+      if (--this.waiting[c]! === 0) this.ready.push(c);
+    for (const i of new Set(step.inputs)) if (--this.uses[i]! === 0) this.release(i);
+  }
+
+  /** Frees a step's value once nothing reads it, unless it is a source or an output. */
+  private release(index: number): void {
+    if (this.plan.steps[index]!.kind === 'source' || this.protectedSteps.has(index)) return;
+    this.values[index]?.dispose();
+    this.values[index] = undefined;
+  }
+}
+
+/**
+ * Runs `graph` on the lanes of `options.pool` (see the file comment) and resolves with its
+ * outputs by name, as `graph.run` returns them. Errors name the node and op; the pool stays
+ * usable after one.
+ */
+export async function runGraphParallel(
+  graph: Graph,
+  inputs: Readonly<Record<string, Tensor>>,
+  options: ParallelRunOptions = {},
+): Promise<Record<string, Tensor>> {
+  const pool = options.pool ?? null;
+  if (pool?.closed)
+    throw new WiregradError('the lane pool is closed; start a new one, or pass no pool');
+  const lanes = Math.min(options.lanes ?? pool?.size ?? 0, pool?.size ?? 0);
+  if (!Number.isInteger(lanes) || lanes < 0)
+    throw new WiregradError(`lanes must be an integer >= 0, got ${options.lanes}`);
+  const source = graphSources(graph, inputs, options);
+  const sources = new Map<string, Tensor>();
+  for (const node of graph.nodes)
+    if (node.op === 'input' || node.op === 'parameter' || node.op === 'constant')
+      sources.set(node.id, source(node));
+  const plan = cachedPlan(graph, sources);
+  const outputs = new Set(graph.outputs.map((o) => plan.valueOf.get(o.node)!));
+  const run = new Run(
+    plan,
+    pool,
+    lanes,
+    outputs,
+    options.inlineBelow ?? DEFAULT_INLINE_BELOW,
+    options.splitMinFlops ?? DEFAULT_SPLIT_MIN_FLOPS,
+  );
+  try {
+    await run.execute((step) => sources.get(step.node.id)!);
+  } catch (e) {
+    run.disposeAll();
+    throw e;
+  }
+  const out: Record<string, Tensor> = {};
+  for (const o of graph.outputs) out[o.name] = run.value(plan.valueOf.get(o.node)!);
+  return out;
+}
