@@ -101,13 +101,3 @@ export function analyzeGraph(graph: Graph, outputNames?: readonly string[]): Gra
     isOutput: (id) => outputIds.has(id),
   };
 }
-
-/** Row-major size of a shape whose dimensions are all known; null when one follows the batch. */
-export function staticSize(shape: readonly Dim[]): number | null {
-  let n = 1;
-  for (const d of shape) {
-    if (d === 'N') return null;
-    n *= d;
-  }
-  return n;
-}

@@ -4,8 +4,10 @@
  * ids, graph inputs keep their names with the batch dimension symbolic ('N'), and every value
  * has a `value_info` entry with its shape (so Netron shows a shape on every edge). Each engine
  * node becomes one ONNX node where ONNX has the op, or a short chain named `<node>/<step>`
- * (gelu, the losses, transposed matmuls …). Ops ONNX lacks (the convolution and pooling
- * gradients, ONNX import placeholders) are refused with an ExportError naming the node.
+ * (gelu, mseLoss, transposed matmuls …); a biased conv2d layer is one Conv, crossEntropy is
+ * SoftmaxCrossEntropyLoss. Ops ONNX lacks (the filter and pooling gradients, ONNX import
+ * placeholders) are refused with an ExportError naming the node. onnx-writer.ts builds the
+ * protobuf objects.
  * ONNX describes inference: dropout is exported as the identity, and seeded random ops as
  * RandomUniform/RandomNormal, which draw other numbers than the engine (both are warnings).
  */

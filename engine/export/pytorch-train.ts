@@ -497,6 +497,9 @@ def main(argv=None):
             json.dump({**summary, 'losses': losses}, f)
         print(json.dumps({'final': summary}), flush=True)
     if created:
+        # Leave together: a process that exits while another still talks to the group's
+        # store can leave that one waiting.
+        dist.barrier()
         dist.destroy_process_group()
 
 

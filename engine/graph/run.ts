@@ -18,6 +18,7 @@ import { enterNode } from '../runtime/events.js';
 import { keep, tidy } from '../runtime/scope.js';
 import { state } from '../runtime/state.js';
 import { Tensor } from '../tensor.js';
+import { getOp } from '../ops/registry.js';
 import type { Graph, GraphNode } from './graph.js';
 import { type ConstantAttrs, type InputAttrs, type ParameterAttrs, atNode } from './ir.js';
 
@@ -27,6 +28,11 @@ export interface RunOptions {
    * Each must have the declared shape and dtype.
    */
   readonly params?: ReadonlyMap<string, Tensor>;
+  /**
+   * Run mode for ops with a `training` attribute (dropout): false evaluates the model (dropout
+   * is the identity), true trains; undefined keeps each node's own attribute.
+   */
+  readonly training?: boolean;
 }
 
 export interface InitOptions {
@@ -229,6 +235,7 @@ export function evaluateNodes(
   graph: Graph,
   source: (node: GraphNode) => Tensor,
   beforeOp?: (node: GraphNode) => void,
+  training?: boolean,
 ): Map<string, Tensor> {
   const values = new Map<string, Tensor>();
   for (const node of graph.nodes) {
@@ -238,10 +245,12 @@ export function evaluateNodes(
     }
     const inputs = node.inputs.map((id) => values.get(id)!);
     // A pinned creation op (fill, random …) allocates on its device; others follow their inputs.
-    const attrs =
+    let attrs =
       node.device !== undefined && inputs.length === 0
         ? { ...node.attrs, device: node.device satisfies DeviceName }
         : node.attrs;
+    if (training !== undefined && 'training' in getOp(node.op).attrs)
+      attrs = { ...attrs, training };
     beforeOp?.(node);
     // Execution events attribute the node's ops (all of a composite's parts) to its id.
     const outer = enterNode(node.id);
@@ -297,7 +306,12 @@ export function runGraph(
   inputs: Readonly<Record<string, Tensor>>,
   options: RunOptions = {},
 ): Record<string, Tensor> {
-  const values = evaluateNodes(graph, graphSources(graph, inputs, options));
+  const values = evaluateNodes(
+    graph,
+    graphSources(graph, inputs, options),
+    undefined,
+    options.training,
+  );
   const out: Record<string, Tensor> = {};
   for (const o of graph.outputs) out[o.name] = values.get(o.node)!;
   return out;

@@ -88,4 +88,23 @@ describe('Trainer', () => {
       /schedule.type 'warmup'/,
     );
   });
+
+  it('evaluates in eval mode: dropout is the identity, so evaluation is deterministic', () => {
+    const build = (p: number): wg.Graph => {
+      const b = new wg.GraphBuilder('dropout mlp');
+      const x = b.input('x', [-1, 2], 'f32', 'data');
+      const y = b.input('y', [-1], 'i32', 'label');
+      const h = b.op('dropout', [b.op('relu', [b.linear(x, 2, 16, 'fc1')])], { p, seed: 3 });
+      const logits = b.linear(h, 16, 3, 'fc2');
+      b.output('logits', logits);
+      b.output('loss', b.op('crossEntropy', [logits, y], {}, 'loss'));
+      return b.build();
+    };
+    const set = wg.data.spiral(60, { seed: 4 });
+    const withDropout = new Trainer(build(0.5), trainConfigOf(build(0.5)));
+    const without = new Trainer(build(0), trainConfigOf(build(0)));
+    const a = withDropout.evaluate(set.x, set.y);
+    expect(withDropout.evaluate(set.x, set.y)).toEqual(a);
+    expect(a.loss).toBe(without.evaluate(set.x, set.y).loss);
+  });
 });

@@ -202,7 +202,7 @@ export class Trainer {
           const yb = ops.slice(y, [start], [size]);
           const outs = this.graph.run(
             { [this.dataInput]: xb, [this.labelInput]: yb },
-            { params: this.params },
+            { params: this.params, training: false },
           );
           lossSum += outs['loss']!.item() * size;
           const out = outs[this.outputName]!;

@@ -688,6 +688,13 @@ describe('ONNX import: each op against onnxruntime', () => {
     expect(Math.abs(sd - 0.5)).toBeLessThan(0.05);
   });
 
+  it('refuses bytes that are not an ONNX model with a readable error', () => {
+    expect(() => importOnnx(new Uint8Array([0x0a, 0xff, 0x01]))).toThrow(/^ONNX: /);
+    expect(() => importOnnx(new TextEncoder().encode('{"format": "wiregrad.graph"}'))).toThrow(
+      /ONNX: .*(not an ONNX model|no graph)/,
+    );
+  });
+
   it('reads the opset-11 forms too (Squeeze axes as an attribute, Softmax on the last axis)', async () => {
     const c: ImportCase = {
       inputs: [{ name: 'x', dims: ['N', 1, 5], type: FLOAT }],

@@ -24,7 +24,7 @@ import { templateGraphs } from './graphs.js';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
 function run(command: string, args: readonly string[], cwd: string) {
-  const r = spawnSync(command, args, { cwd, encoding: 'utf8', timeout: 240_000 });
+  const r = spawnSync(command, args, { cwd, encoding: 'utf8', timeout: 180_000 });
   return { status: r.status, out: `${r.stdout}\n${r.stderr}` };
 }
 
