@@ -141,3 +141,4 @@ export {
   type ScheduleConfig,
   type EvalResult,
 } from './train/trainer.js';
+export * from './placement/index.js';
