@@ -142,3 +142,11 @@ export {
   type EvalResult,
 } from './train/trainer.js';
 export * from './placement/index.js';
+export * as teach from './teach/index.js';
+export {
+  walkBackward,
+  type BackwardHooks,
+  type WalkContribution,
+  type WalkOptions,
+  type WalkStep,
+} from './autograd/backward.js';

@@ -12,13 +12,11 @@ import { createRoot } from 'react-dom/client';
 import { App } from './app/App.js';
 import { Files } from './app/files.js';
 import { startEngineWorker } from './engine/worker-client.js';
+import { performHostCommand } from './files/host-commands.js';
 import { createBrowserHost } from './host/browser-host.js';
+import { createDesktopHost, desktopBridge } from './host/desktop.js';
 import { type EditorDocument, parseDocument, serializeDocument } from './state/document.js';
 import { createEditor } from './state/editor.js';
-
-interface DesktopBridge {
-  readonly version: string;
-}
 
 interface DebugView {
   /** The document as it would be saved. */
@@ -29,8 +27,6 @@ interface DebugView {
 
 declare global {
   interface Window {
-    /** Set by electron/preload.ts; absent in web mode. */
-    readonly wiregrad?: DesktopBridge;
     wiregradDebug?: DebugView;
   }
 }
@@ -45,13 +41,25 @@ function restore(text: string | null): EditorDocument | undefined {
   }
 }
 
-const host = createBrowserHost();
+// In Electron the preload sets `window.wiregrad`; in a plain browser it is absent.
+const bridge = desktopBridge();
+const host = bridge ? createDesktopHost(bridge) : createBrowserHost();
 const editor = createEditor({
   client: startEngineWorker(),
   document: restore(host.loadAutosave()),
 });
 const files = new Files(editor, host);
 files.startAutosave();
+host.onCommand?.((command) => performHostCommand(command, { editor, files }));
+// Documents from main wait for the op catalog, so unknown ops open as placeholders.
+host.onOpenFile?.((file) => void editor.whenReady().then(() => files.load(file)));
+void editor
+  .whenReady()
+  .then(() => host.ready?.())
+  .then((waiting) => {
+    const last = waiting?.at(-1);
+    if (last) files.load(last);
+  });
 
 window.wiregradDebug = {
   documentText: () => serializeDocument(editor.doc),

@@ -4,20 +4,76 @@
  * output, upstream gradient) and summing the contributions of every consumer. Gradient rules
  * are built from ops, so with `createGraph` the backward pass is itself on the tape and can be
  * differentiated again (grad of grad). Without it, backward runs with recording off and frees
- * each intermediate gradient as soon as it has been passed on.
+ * each intermediate gradient as soon as it has been passed on. Optional hooks (`onStep`,
+ * `onContribution`) report each step and each summed contribution at the point where the walk
+ * does that work, so tools that show or measure backward (the autodiff teacher, the training
+ * view's edge gradients) see backward's own order and sums rather than a copy of the walk;
+ * absent hooks cost a test each, nothing more.
  */
 
 import { WiregradError, formatShape } from '../core/errors.js';
 import { shapesEqual } from '../core/shape.js';
-import type { Tensor } from '../tensor.js';
+import type { TapeEntry, Tensor } from '../tensor.js';
 import { state } from '../runtime/state.js';
 import { keep } from '../runtime/scope.js';
 import { enterNode, enterPhase, gradNodeOf, isObserving } from '../runtime/events.js';
 import * as ops from '../ops/index.js';
 
-export interface BackwardOptions {
+/**
+ * One step of the walk, in reverse topological order: `tensor`'s gradient is complete. Its
+ * tensors are valid only during the call: without `createGraph`, backward frees the upstream
+ * and the input gradients right after the step, so a hook must read or copy what it needs then.
+ */
+export interface WalkStep {
+  readonly tensor: Tensor;
+  /**
+   * The op whose gradient rule just ran on `upstream`; null where the walk stops (a leaf, or
+   * one of `targets`), `upstream` then being a result.
+   */
+  readonly producer: TapeEntry | null;
+  /** The gradient of the root with respect to `tensor`: the sum of its contributions. */
+  readonly upstream: Tensor;
+  /**
+   * What the rule returned for each input, in argument order (shapes checked; null or missing
+   * where it gives none); empty where `producer` is null. Only inputs that require gradients
+   * are summed, each reported to `onContribution`.
+   */
+  readonly inputGradients: readonly (Tensor | null | undefined)[];
+}
+
+/**
+ * One contribution summed into an input's gradient, reported right after the sum is made. As
+ * for steps, the tensors may be freed when the call returns: read or copy them during it.
+ */
+export interface WalkContribution {
+  /** The tensor whose producer's rule produced the contribution (the step's `tensor`). */
+  readonly consumer: Tensor;
+  /** Which of the producer's inputs it is for (a value used twice gets two). */
+  readonly index: number;
+  readonly input: Tensor;
+  readonly contribution: Tensor;
+  /** `input`'s gradient summed so far, this one included (the contribution itself when first). */
+  readonly sum: Tensor;
+}
+
+/** Observers of the walk; see `WalkStep` for how long the tensors they see live. */
+export interface BackwardHooks {
+  /** Called once per step: after the rule ran (before its results are summed), or at a result. */
+  readonly onStep?: (step: WalkStep) => void;
+  /** Called once per contribution, in the order backward sums them. */
+  readonly onContribution?: (contribution: WalkContribution) => void;
+}
+
+export interface BackwardOptions extends BackwardHooks {
   /** Record the backward pass on the tape, so its results can be differentiated again. */
   readonly createGraph?: boolean;
+}
+
+export interface WalkOptions extends BackwardOptions {
+  /** The root's upstream gradient (default: ones, for a scalar root). */
+  readonly gradient?: Tensor;
+  /** Where to stop: their gradients are the results (default: every leaf reached). */
+  readonly targets?: readonly Tensor[];
 }
 
 /** Tensors `root` depends on through the tape, inputs before consumers; stops at `stops`. */
@@ -63,16 +119,20 @@ function seedGradient(root: Tensor, gradient: Tensor | undefined): Tensor {
   return ops.onesLike(root);
 }
 
+const NO_GRADIENTS: readonly Tensor[] = [];
+
 /**
  * Propagates from `root`. Returns the gradient of every tensor in `targets` (those reached);
- * when `targets` is empty, accumulates into `.grad` of every leaf that requires gradients.
+ * when `targets` is empty, that of every leaf reached that requires gradients.
  */
 function propagate(
   root: Tensor,
   gradient: Tensor | undefined,
   targets: readonly Tensor[],
   createGraph: boolean,
+  hooks: BackwardHooks,
 ): Map<Tensor, Tensor> {
+  const { onStep, onContribution } = hooks;
   root.assertAlive('backward');
   if (!root.requiresGrad)
     throw new WiregradError(
@@ -110,33 +170,46 @@ function propagate(
         // A target or a leaf: its gradient is a result.
         results.set(t, g);
         protect.add(g);
+        if (onStep)
+          onStep({ tensor: t, producer: null, upstream: g, inputGradients: NO_GRADIENTS });
         continue;
       }
-      const { def, inputs, attrs } = t.producer;
+      const { producer } = t;
+      const { def, inputs, attrs } = producer;
       for (const x of inputs) x.assertAlive(`${def.name} (backward)`);
       if (naming) enterNode(gradNodeOf(t));
       const inGrads = def.gradient!(inputs, t, g, attrs);
+      // Checked before anything is summed, so hooks never see a gradient of the wrong shape.
       for (let i = 0; i < inputs.length; i++) {
         const x = inputs[i]!;
         const gi = inGrads[i];
-        if (!x.requiresGrad || !gi) continue;
-        if (!shapesEqual(gi.shape, x.shape))
+        if (x.requiresGrad && gi && !shapesEqual(gi.shape, x.shape))
           throw new WiregradError(
             `gradient rule returned ${formatShape(gi.shape)} for input ${i} of shape ` +
               `${formatShape(x.shape)}`,
             { op: def.name },
           );
+      }
+      if (onStep) onStep({ tensor: t, producer, upstream: g, inputGradients: inGrads });
+      for (let i = 0; i < inputs.length; i++) {
+        const x = inputs[i]!;
+        const gi = inGrads[i];
+        if (!x.requiresGrad || !gi) continue;
         const prev = grads.get(x);
         if (prev) {
           const sum = ops.add(prev, gi);
           grads.set(x, sum);
           hold(sum);
+          if (onContribution)
+            onContribution({ consumer: t, index: i, input: x, contribution: gi, sum });
           release(prev);
           // A fresh contribution, now summed in: free it unless something else holds it.
           if (!holds.get(gi) && !createGraph && !protect.has(gi)) gi.dispose();
         } else {
           grads.set(x, gi);
           hold(gi);
+          if (onContribution)
+            onContribution({ consumer: t, index: i, input: x, contribution: gi, sum: gi });
         }
       }
       grads.delete(t);
@@ -154,7 +227,7 @@ export function backward(root: Tensor, gradient?: Tensor, options: BackwardOptio
   const createGraph = options.createGraph ?? false;
   const outerPhase = enterPhase('backward');
   try {
-    const results = propagate(root, gradient, [], createGraph);
+    const results = propagate(root, gradient, [], createGraph, options);
     for (const [leaf, g] of results) {
       const old = leaf.grad;
       if (old) {
@@ -196,8 +269,29 @@ export function gradients(
       throw new WiregradError(`gradients: tensor ${x.toString()} does not require gradients`);
   const outerPhase = enterPhase('backward');
   try {
-    const results = propagate(output, options.gradient, wrt, options.createGraph ?? false);
+    const results = propagate(output, options.gradient, wrt, options.createGraph ?? false, options);
     return wrt.map((x) => results.get(x) ?? ops.zerosLike(x));
+  } finally {
+    enterPhase(outerPhase);
+  }
+}
+
+/**
+ * The backward walk itself, for tools that watch it: propagates from `root` as `backward()`
+ * does, calling the hooks, and returns the gradient of each tensor where it stopped (each of
+ * `targets` reached, else each leaf reached that requires gradients), touching no `.grad`. The
+ * caller owns the returned gradients (the caller's own `gradient` may be among them).
+ */
+export function walkBackward(root: Tensor, options: WalkOptions = {}): Map<Tensor, Tensor> {
+  const outerPhase = enterPhase('backward');
+  try {
+    return propagate(
+      root,
+      options.gradient,
+      options.targets ?? [],
+      options.createGraph ?? false,
+      options,
+    );
   } finally {
     enterPhase(outerPhase);
   }

@@ -8,15 +8,16 @@
  * Conv, LayerNormalization and BatchNormalization become groups named after their weights, so
  * that a re-export to PyTorch gives nn.Linear, nn.Conv2d … again.
  *
- * An ONNX op Wiregrad cannot express becomes an `onnxPlaceholder` node, with the output shape
+ * An ONNX op Wiregrad cannot express becomes a `placeholder` node, with the output shape
  * ONNX declared where it did: the graph stays connected and shows on the canvas, the report
  * names every placeholder and why, and running the graph fails at the placeholder with a
  * message saying to replace it. Nothing about a model the importer cannot express crashes it.
  */
 
 import { type DType } from '../core/dtype.js';
-import { ShapeError, WiregradError } from '../core/errors.js';
+import { WiregradError } from '../core/errors.js';
 import { Graph } from '../graph/graph.js';
+import { PLACEHOLDER } from '../graph/placeholder.js';
 import {
   type AttrValueJSON,
   type GraphJSON,
@@ -25,7 +26,7 @@ import {
   GRAPH_VERSION,
 } from '../graph/ir.js';
 import { tensor } from '../ops/creation.js';
-import { type TensorMeta, defineOp, getOp } from '../ops/registry.js';
+import { type TensorMeta, getOp } from '../ops/registry.js';
 import { keep } from '../runtime/scope.js';
 import type { Tensor } from '../tensor.js';
 import type { Dim } from './analysis.js';
@@ -51,46 +52,6 @@ import {
 const HANDLERS: Readonly<Record<string, Handler>> = { ...TENSOR_HANDLERS, ...LAYER_HANDLERS };
 
 // ---- the placeholder op ---------------------------------------------------------------------
-
-interface PlaceholderAttrs {
-  readonly onnxOp: string;
-  readonly shape?: readonly number[];
-  readonly dtype: DType;
-}
-
-defineOp<PlaceholderAttrs>({
-  name: 'onnxPlaceholder',
-  arity: 'variadic',
-  attrs: {
-    onnxOp: { kind: 'string', doc: 'the ONNX op this node stands for' },
-    shape: {
-      kind: 'ints',
-      optional: true,
-      doc: 'output shape, when ONNX declared it; -1 follows the batch',
-    },
-    dtype: { kind: 'dtype', doc: 'output dtype' },
-  },
-  doc:
-    'Stands for an ONNX op that Wiregrad cannot import: it keeps the graph connected and its ' +
-    'shape known, but cannot run. Replace it with Wiregrad ops.',
-  inferShape(inputs, a) {
-    if (!a.shape)
-      throw new ShapeError(
-        `this placeholder for the ONNX op '${a.onnxOp}' has no known output shape; replace it ` +
-          `with Wiregrad ops`,
-        { op: 'onnxPlaceholder' },
-      );
-    const batch = inputs[0]?.shape[0] ?? 1;
-    return { shape: a.shape.map((d) => (d === -1 ? batch : d)), dtype: a.dtype };
-  },
-  decompose: (_inputs, a) => {
-    throw new WiregradError(
-      `cannot run: this node stands for the ONNX op '${a.onnxOp}', which Wiregrad does not ` +
-        `support; replace it with Wiregrad ops`,
-      { op: 'onnxPlaceholder' },
-    );
-  },
-});
 
 // ---- the import -----------------------------------------------------------------------------
 
@@ -385,17 +346,17 @@ export class Importer {
       }
     }
     const attrs: Record<string, AttrValueJSON> = {
-      onnxOp: n.opType ?? '?',
+      op: `onnx:${n.opType ?? '?'}`,
       dtype: dtypeOfElem(info?.type?.tensorType?.elemType),
       ...(shape ? { shape } : {}),
     };
     const id = this.uniqueId(k === 0 ? base : `${base}.${k}`);
-    this.nodes.push({ id, op: 'onnxPlaceholder', inputs, attrs });
+    this.nodes.push({ id, op: PLACEHOLDER, inputs, attrs });
     this.metas.forEach((m) => {
       try {
         const ins = inputs.map((i) => m.get(i));
         if (ins.every((x) => x !== undefined))
-          m.set(id, getOp('onnxPlaceholder').inferShape(ins, attrs as object));
+          m.set(id, getOp(PLACEHOLDER).inferShape(ins, attrs as object));
       } catch {
         // Unknown shape: nodes that read it become placeholders too, and say why.
       }

@@ -552,11 +552,11 @@ function emitNode(c: Context, n: GraphNode, inputs: readonly string[], out: stri
         `ONNX has no operator for '${n.op}' (a gradient op)`,
         'Export the forward graph instead; ONNX runtimes differentiate it themselves',
       );
-    case 'onnxPlaceholder':
+    case 'placeholder':
       return unsupported(
         T,
         n,
-        `it is a placeholder for the ONNX op '${String(at.onnxOp)}', which Wiregrad could not import`,
+        `it is a placeholder for the op '${String(at.op)}', which Wiregrad cannot run`,
         'Replace the placeholder with Wiregrad ops first',
       );
     default:

@@ -377,11 +377,11 @@ function forwardCall(e: Emit, node: GraphNode, args: readonly string[]): string 
         `PyTorch has no public operator for '${node.op}' (a pooling gradient)`,
         'Export the forward graph instead and let PyTorch differentiate it',
       );
-    case 'onnxPlaceholder':
+    case 'placeholder':
       return unsupported(
         T,
         node,
-        `it is a placeholder for the ONNX op '${String(at.onnxOp)}', which Wiregrad could not import`,
+        `it is a placeholder for the op '${String(at.op)}', which Wiregrad cannot run`,
         'Replace the placeholder with Wiregrad ops first',
       );
     default:

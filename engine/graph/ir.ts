@@ -19,6 +19,7 @@ import {
 } from '../core/errors.js';
 import { type Shape, assertValidShape, sizeOf } from '../core/shape.js';
 import { defineOp } from '../ops/registry.js';
+import './placeholder.js';
 
 /** The `format` field of every graph document. */
 export const GRAPH_FORMAT = 'wiregrad.graph';

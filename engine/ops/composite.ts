@@ -25,7 +25,9 @@ function inferByDecomposition<A extends object>(
 ) {
   return (inputs: readonly TensorMeta[], attrs: A): TensorMeta => {
     const saved = state.tracer;
+    const observers = state.observers;
     state.tracer = dryRun;
+    state.observers = []; // a dry run is not an execution: observers must not see it
     try {
       const out = noGrad(() =>
         decompose(
@@ -36,6 +38,7 @@ function inferByDecomposition<A extends object>(
       return { shape: out.shape, dtype: out.dtype };
     } finally {
       state.tracer = saved;
+      state.observers = observers;
     }
   };
 }

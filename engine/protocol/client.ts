@@ -1,12 +1,35 @@
 /**
  * The UI side of the engine protocol, independent of how messages travel: `EngineClient` numbers
- * requests, matches answers to them by id, and cancels a superseded graph check. A transport
+ * requests, matches answers to them by id, cancels a superseded graph check, and routes streamed
+ * training progress to its listeners. A transport
  * carries the messages: a Web Worker in the app (renderer/engine/worker-client.ts), or a direct
  * call into the worker's request handler in tests (engine/worker/in-process.ts). Both sides
  * therefore run the same bookkeeping.
  */
 
-import type { DraftGraph, EngineRequest, EngineResponse, GraphCheck, OpInfo } from './messages.js';
+import type {
+  DatasetName,
+  DraftGraph,
+  EngineRequest,
+  EngineResponse,
+  GraphCheck,
+  Lesson,
+  OpInfo,
+  TeachMove,
+  TeachState,
+  TensorData,
+  TrainProgress,
+  TrainSessionConfig,
+} from './messages.js';
+
+/** Options of `startTraining` beyond the graph, data set and config. */
+export interface TrainStartOptions {
+  readonly size?: number;
+  readonly validateEvery?: number;
+  readonly paused?: boolean;
+}
+
+type TrainControl = 'train/pause' | 'train/resume' | 'train/step' | 'train/stop' | 'train/reset';
 
 /** Carries requests to the engine and its answers back. */
 export interface EngineTransport {
@@ -31,6 +54,7 @@ export class EngineClient {
   private readonly pending = new Map<number, Pending>();
   private latestCheck: number | null = null;
   private failure: string | null = null;
+  private readonly progressListeners = new Set<(progress: TrainProgress, id: number) => void>();
 
   constructor(private readonly transport: EngineTransport) {
     transport.listen((response) => this.receive(response));
@@ -58,6 +82,77 @@ export class EngineClient {
     if (response.type === 'cancelled') return SUPERSEDED;
     if (response.type !== 'checkGraph') throw this.unexpected(response, 'checkGraph');
     return response.result;
+  }
+
+  /** Records a lesson for the autodiff teacher; see the `teach/start` message. */
+  async startTeaching(
+    graph: DraftGraph,
+    inputs: Readonly<Record<string, TensorData>>,
+    root?: string,
+  ): Promise<{ lesson: Lesson; state: TeachState }> {
+    const response = await this.request((id) => ({
+      type: 'teach/start',
+      id,
+      graph,
+      inputs,
+      ...(root !== undefined ? { root } : {}),
+    }));
+    if (response.type !== 'teach/started') throw this.unexpected(response, 'teach/start');
+    return { lesson: response.lesson, state: response.state };
+  }
+
+  /** Moves the teacher one step (forward, backward, back, or play's next). */
+  async teach(move: TeachMove): Promise<TeachState> {
+    const response = await this.request((id) => ({ type: move, id }));
+    if (response.type !== 'teach/state') throw this.unexpected(response, move);
+    return response.state;
+  }
+
+  /** Makes a node current in the teacher. */
+  async teachJump(node: string, phase?: 'forward' | 'backward'): Promise<TeachState> {
+    const response = await this.request((id) => ({
+      type: 'teach/jump',
+      id,
+      node,
+      ...(phase !== undefined ? { phase } : {}),
+    }));
+    if (response.type !== 'teach/state') throw this.unexpected(response, 'teach/jump');
+    return response.state;
+  }
+
+  /**
+   * Starts a training session; progress then streams to `onTrainProgress` listeners. Resolves
+   * with the session's id (its progress messages carry it) and its first progress.
+   */
+  async startTraining(
+    graph: DraftGraph,
+    dataset: DatasetName,
+    config: TrainSessionConfig,
+    options: TrainStartOptions = {},
+  ): Promise<{ session: number; progress: TrainProgress }> {
+    const response = await this.request((id) => ({
+      type: 'train/start',
+      id,
+      graph,
+      dataset,
+      config,
+      ...options,
+    }));
+    if (response.type !== 'train/status') throw this.unexpected(response, 'train/start');
+    return { session: response.id, progress: response.progress };
+  }
+
+  /** Pauses, resumes, steps once, stops or resets the session; resolves with where it stands. */
+  async controlTraining(control: TrainControl): Promise<TrainProgress> {
+    const response = await this.request((id) => ({ type: control, id }));
+    if (response.type !== 'train/status') throw this.unexpected(response, control);
+    return response.progress;
+  }
+
+  /** Calls `listener` with each streamed training progress; returns the unsubscribe. */
+  onTrainProgress(listener: (progress: TrainProgress, session: number) => void): () => void {
+    this.progressListeners.add(listener);
+    return () => this.progressListeners.delete(listener);
   }
 
   /** Requests still waiting for an answer (for tests and the status bar). */
@@ -90,6 +185,10 @@ export class EngineClient {
   }
 
   private receive(response: EngineResponse): void {
+    if (response.type === 'train/progress') {
+      for (const listener of this.progressListeners) listener(response.progress, response.id);
+      return;
+    }
     const pending = this.pending.get(response.id);
     if (!pending) return; // answered already (cancelled on this side)
     this.pending.delete(response.id);

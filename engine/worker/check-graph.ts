@@ -16,6 +16,7 @@ import { Graph, parseAttrs } from '../graph/graph.js';
 import { GRAPH_FORMAT, GRAPH_VERSION, type NodeJSON, atNode as errorAtNode } from '../graph/ir.js';
 import { type TensorMeta, getOp, hasOp } from '../ops/registry.js';
 import type { GraphCheck, GraphDiagnostic, NodeMeta, SymbolicShape } from '../protocol/messages.js';
+import { PLACEHOLDER_OP } from '../protocol/notebook.js';
 import { describeOp } from './op-catalog.js';
 
 const NODE_FIELDS = new Set(['id', 'op', 'inputs', 'attrs', 'name', 'device', 'group']);
@@ -77,6 +78,15 @@ function readEntry(
   };
   const unknownField = Object.keys(raw).find((key) => !NODE_FIELDS.has(key));
   if (unknownField !== undefined) fail(`unknown field '${unknownField}'`);
+  if (op === PLACEHOLDER_OP) {
+    // A node whose op this build does not know, kept by the notebook reader (protocol/notebook).
+    const original = isRecord(raw.attrs) && typeof raw.attrs.op === 'string' ? raw.attrs.op : '?';
+    fail(
+      `unknown op '${original}': replace this node (this version of Wiregrad does not have ` +
+        `the op; a newer one may)`,
+    );
+    return entry;
+  }
   if (!hasOp(op)) {
     fail(`unknown op '${op}': check its spelling, or load the module that defines it`);
     return entry;

@@ -120,8 +120,8 @@ export function describeOp(def: OpDef): OpInfo {
   };
 }
 
-/** Ops the JIT makes for itself: never placed by hand, so not offered in the palette. */
-const INTERNAL_OPS = new Set(['fusedElementwise']);
+/** Ops that are never placed by hand (the JIT's, and placeholders for unknown ops). */
+const INTERNAL_OPS = new Set(['fusedElementwise', 'placeholder']);
 
 /** Every registered op a user can place, described for the UI, in registration order. */
 export function describeOps(): OpInfo[] {

@@ -5,8 +5,15 @@
  */
 
 import { createStore, type StoreApi } from 'zustand/vanilla';
-import type { Host, HostFile } from '../host/host.js';
-import { parseDocument, serializeDocument } from '../state/document.js';
+import type { Host, HostFile, OpenedFile } from '../host/host.js';
+import {
+  modelFileName,
+  notebookNameFor,
+  parseModel,
+  placeholderNotice,
+  serializeModel,
+} from '../files/model-file.js';
+import { serializeDocument } from '../state/document.js';
 import type { Editor } from '../state/editor.js';
 
 export interface FileState {
@@ -31,24 +38,24 @@ export class Files {
     }));
   }
 
-  private suggestedName(): string {
-    const name = this.editor.doc.graph.name ?? 'model';
-    return `${
-      name
-        .replace(/[^\w.-]+/g, '-')
-        .replace(/^-|-$/g, '')
-        .toLowerCase() || 'model'
-    }.json`;
+  /** Whether an op is known, once the catalog has arrived (before that, nothing is replaced). */
+  private isKnownOp(): ((op: string) => boolean) | undefined {
+    const catalog = this.editor.catalog.getState();
+    return catalog.loaded && catalog.error === null ? (op) => catalog.byName.has(op) : undefined;
   }
 
-  async save(): Promise<void> {
-    const { file } = this.state.getState();
+  /** Saves over the current file, or asks where when there is none or `as` is set (Save As). */
+  async save(as = false): Promise<void> {
+    const current = this.state.getState().file;
+    const file = as ? null : current;
     const revision = this.editor.document.getState().revision;
     try {
+      // A `.json` graph from an earlier build is saved as a new notebook beside it, never over it.
+      const target = file && notebookNameFor(file.name) === file.name ? file : undefined;
       const saved = await this.host.saveFile(
-        serializeDocument(this.editor.doc),
-        file?.name ?? this.suggestedName(),
-        file ?? undefined,
+        serializeModel(this.editor.doc),
+        current ? notebookNameFor(current.name) : modelFileName(this.editor.doc.graph.name),
+        target,
       );
       if (saved)
         this.state.setState({
@@ -64,12 +71,25 @@ export class Files {
   async open(): Promise<void> {
     try {
       const opened = await this.host.openFile();
-      if (!opened) return;
-      this.editor.load(parseDocument(opened.text), `Open ${opened.name}`);
+      if (opened) this.load(opened);
+    } catch (error) {
+      this.state.setState({ message: `Could not open the file: ${messageOf(error)}` });
+    }
+  }
+
+  /**
+   * Loads a file the host opened (a dialog, a recent file, recovered work). A file that cannot
+   * be read leaves the document as it was and says why in the status bar.
+   */
+  load(opened: OpenedFile): void {
+    try {
+      const model = parseModel(opened.text, this.isKnownOp());
+      this.editor.load(model.doc, `Open ${opened.name}`);
+      const notice = placeholderNotice(model.placeholders);
       this.state.setState({
         file: opened,
         savedRevision: this.editor.document.getState().revision,
-        message: `Opened ${opened.name}`,
+        message: `Opened ${opened.name}${notice ? `: ${notice}` : ''}`,
       });
     } catch (error) {
       this.state.setState({ message: `Could not open the file: ${messageOf(error)}` });
@@ -91,7 +111,11 @@ export class Files {
     const stop = this.editor.document.subscribe((state, previous) => {
       if (state.doc === previous.doc) return;
       clearTimeout(timer);
-      timer = setTimeout(() => this.host.autosave(serializeDocument(state.doc)), delayMs);
+      timer = setTimeout(() => {
+        const unsaved =
+          this.editor.document.getState().revision !== this.state.getState().savedRevision;
+        this.host.autosave(serializeDocument(state.doc), unsaved);
+      }, delayMs);
     });
     return () => {
       clearTimeout(timer);

@@ -2,6 +2,8 @@
  * The host in a plain browser (web mode). Files go through the File System Access API where
  * the browser has it (Chromium: real open/save dialogs, and Save writes back to the same file),
  * and otherwise through an <input type=file> upload and a download. Autosave uses localStorage.
+ * Models are saved as Jupyter notebooks (`.ipynb`); Open also takes the `.json` graphs of earlier
+ * builds (renderer/files/model-file.ts tells them apart by content).
  */
 
 import type { Host, HostFile, OpenedFile } from './host.js';
@@ -28,8 +30,16 @@ interface FileSystemAccess {
   }): Promise<WritableFileHandle>;
 }
 
-const GRAPH_FILES: readonly PickerType[] = [
-  { description: 'Wiregrad graph', accept: { 'application/json': ['.json'] } },
+const NOTEBOOK_MIME = 'application/x-ipynb+json';
+
+/** What Open offers: notebooks, and the plain graph documents of earlier builds. */
+const OPEN_TYPES: readonly PickerType[] = [
+  { description: 'Wiregrad notebook', accept: { [NOTEBOOK_MIME]: ['.ipynb'] } },
+  { description: 'Wiregrad graph (earlier builds)', accept: { 'application/json': ['.json'] } },
+];
+/** What Save writes. */
+const SAVE_TYPES: readonly PickerType[] = [
+  { description: 'Wiregrad notebook', accept: { [NOTEBOOK_MIME]: ['.ipynb'] } },
 ];
 
 export const AUTOSAVE_KEY = 'wiregrad.autosave.v1';
@@ -47,7 +57,7 @@ function uploadFile(): Promise<OpenedFile | null> {
   return new Promise((resolve, reject) => {
     const input = document.createElement('input');
     input.type = 'file';
-    input.accept = '.json,application/json';
+    input.accept = '.ipynb,.json';
     input.addEventListener('change', () => {
       const file = input.files?.[0];
       if (!file) return resolve(null);
@@ -59,7 +69,7 @@ function uploadFile(): Promise<OpenedFile | null> {
 }
 
 function download(text: string, name: string): void {
-  const url = URL.createObjectURL(new Blob([text], { type: 'application/json' }));
+  const url = URL.createObjectURL(new Blob([text], { type: NOTEBOOK_MIME }));
   const link = document.createElement('a');
   link.href = url;
   link.download = name;
@@ -75,7 +85,7 @@ export function createBrowserHost(win: Window = window): Host {
     async openFile() {
       if (!fs.showOpenFilePicker) return uploadFile();
       try {
-        const [handle] = await fs.showOpenFilePicker({ types: GRAPH_FILES });
+        const [handle] = await fs.showOpenFilePicker({ types: OPEN_TYPES });
         if (!handle) return null;
         const file = await handle.getFile();
         return { name: file.name, text: await file.text(), handle };
@@ -92,7 +102,7 @@ export function createBrowserHost(win: Window = window): Host {
       try {
         const handle = isHandle(target?.handle)
           ? target.handle
-          : await fs.showSaveFilePicker({ suggestedName, types: GRAPH_FILES });
+          : await fs.showSaveFilePicker({ suggestedName, types: SAVE_TYPES });
         const stream = await handle.createWritable();
         await stream.write(text);
         await stream.close();

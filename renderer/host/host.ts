@@ -14,6 +14,26 @@ export interface OpenedFile extends HostFile {
   readonly text: string;
 }
 
+/**
+ * What the desktop app's menu asks the page to do (electron/ipc-contract.ts's MENU_COMMANDS;
+ * an electron/ test keeps the two lists equal, since the renderer cannot import electron/).
+ */
+export const HOST_COMMANDS = [
+  'new',
+  'open',
+  'save',
+  'saveAs',
+  'export',
+  'undo',
+  'redo',
+  'zoomIn',
+  'zoomOut',
+  'fitView',
+  'run',
+  'stop',
+] as const;
+export type HostCommand = (typeof HOST_COMMANDS)[number];
+
 export interface Host {
   readonly kind: 'web' | 'desktop';
   /** Asks the user for a file to open; null when they cancel. */
@@ -25,6 +45,19 @@ export interface Host {
   saveFile(text: string, suggestedName: string, target?: HostFile): Promise<HostFile | null>;
   /** The last autosaved document text, or null. */
   loadAutosave(): string | null;
-  /** Keeps `text` as the document to restore on the next start. */
-  autosave(text: string): void;
+  /**
+   * Keeps `text` as the document to restore on the next start. `unsaved` says whether it differs
+   * from the file last opened or saved: the desktop keeps a recovery copy only of unsaved work,
+   * so opening a file and quitting does not offer a recovery at the next start.
+   */
+  autosave(text: string, unsaved?: boolean): void;
+  /**
+   * Desktop only: called once the page can take documents; resolves with those waiting (work
+   * recovered after a crash, a notebook the app was launched with). The last one is opened.
+   */
+  ready?(): Promise<readonly OpenedFile[]>;
+  /** Desktop only: menu commands; returns the unsubscribe function. */
+  onCommand?(listener: (command: HostCommand) => void): () => void;
+  /** Desktop only: files opened from outside the page (recent files, the OS, a second launch). */
+  onOpenFile?(listener: (file: OpenedFile) => void): () => void;
 }

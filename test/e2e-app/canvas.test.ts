@@ -349,16 +349,22 @@ describe('files in web mode without the File System Access API', { timeout: TEST
       page.waitForEvent('download'),
       page.getByTestId('file-save').click(),
     ]);
-    expect(download.suggestedFilename()).toBe('residual-block.json');
-    const path = join(dir!, 'saved.json');
+    expect(download.suggestedFilename()).toBe('residual-block.ipynb');
+    const path = join(dir!, 'saved.ipynb');
     await download.saveAs(path);
-    const saved = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
+    // A Jupyter notebook whose first cell holds the graph (engine/protocol/notebook.ts).
+    const notebook = JSON.parse(await readFile(path, 'utf8')) as {
+      nbformat: number;
+      cells: { metadata: { wiregrad: { graph: Record<string, unknown> } } }[];
+    };
+    expect(notebook.nbformat).toBe(4);
+    const saved = notebook.cells[0]!.metadata.wiregrad.graph;
     expect(saved).toMatchObject({ format: 'wiregrad.graph', version: 1, name: 'Residual block' });
     expect((saved.meta as { layout: Record<string, unknown> }).layout.skip).toBeDefined();
 
     await page.getByTestId('file-new').click();
     await page.getByTestId('node-skip').waitFor({ state: 'detached' });
-    await writeFile(path, JSON.stringify(saved));
+    await writeFile(path, JSON.stringify(notebook));
     const [chooser] = await Promise.all([
       page.waitForEvent('filechooser'),
       page.getByTestId('file-open').click(),

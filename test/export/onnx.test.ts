@@ -649,7 +649,7 @@ describe('ONNX import: each op against onnxruntime', () => {
     expect(imported.graph.check({ batch: 2 }).map((d) => d.node)).toEqual(['mystery']);
     const x = wg.tensor(Float32Array.from([1, -2, 3, -4]), { shape: [1, 4] });
     expect(() => imported.graph.run({ x })).toThrow(
-      /node 'elu', op 'onnxPlaceholder': cannot run: .*'Elu'/,
+      /node 'elu', op 'placeholder': cannot run: .*'onnx:Elu'/,
     );
     x.dispose();
   });

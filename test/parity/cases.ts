@@ -26,6 +26,7 @@ export const EXCLUDED: ReadonlyMap<string, string> = new Map([
   ['input', 'graph source: a value fed at run time, nothing computed'],
   ['parameter', 'graph source: made by its seeded init rule, nothing computed'],
   ['constant', 'graph source: holds its values, nothing computed'],
+  ['placeholder', 'stands for an op Wiregrad cannot run; it computes nothing'],
   [
     'fusedElementwise',
     'a program of elementwise ops, each with its own case; engine/jit tests check it equals them',

@@ -1,0 +1,121 @@
+/**
+ * What main does with files for the renderer: open through a dialog or a path (recent files,
+ * the OS, a second instance), save atomically, keep the recent list and the recovery file. The
+ * renderer never names a path main has not shown it: Save over a file works only for files this
+ * session opened or saved (the granted set), so a compromised page cannot write elsewhere.
+ * Dialogs and file access are injected, so tests run on a temp folder without Electron.
+ */
+
+import { basename, extname } from 'node:path';
+import type {
+  AutosaveRequest,
+  OpenedFileData,
+  SaveRequest,
+  SavedFileData,
+} from './ipc-contract.js';
+import type { RecentFiles } from './recent-files.js';
+import type { RecoveryStore } from './recovery.js';
+
+/** The largest file Open reads; bigger ones are not models (weights go in .safetensors). */
+export const MAX_OPEN_BYTES = 64 * 1024 * 1024;
+
+export interface FileServiceDeps {
+  /** The user's choice of a file to open, or null. */
+  showOpenDialog(): Promise<string | null>;
+  /** The user's choice of where to save, or null. */
+  showSaveDialog(suggestedName: string): Promise<string | null>;
+  readFile(path: string): Promise<string>;
+  fileSize(path: string): Promise<number>;
+  /** An atomic write (atomic-write.ts). */
+  writeFile(path: string, text: string): Promise<void>;
+  readonly recent: RecentFiles;
+  readonly recovery: RecoveryStore;
+  /** Called after the recent list changed (main rebuilds the menu). */
+  recentChanged(): void;
+}
+
+export class FileService {
+  private readonly granted = new Set<string>();
+
+  constructor(private readonly deps: FileServiceDeps) {}
+
+  /** Whether the renderer may save over `path` without a dialog. */
+  isGranted(path: string): boolean {
+    return this.granted.has(path);
+  }
+
+  async openWithDialog(): Promise<OpenedFileData | null> {
+    const path = await this.deps.showOpenDialog();
+    return path === null ? null : this.openPath(path);
+  }
+
+  /** Reads a file the user picked (or the OS passed); it becomes granted and recent. */
+  async openPath(path: string): Promise<OpenedFileData> {
+    let text: string;
+    try {
+      const size = await this.deps.fileSize(path);
+      if (size > MAX_OPEN_BYTES)
+        throw new Error(
+          `${basename(path)} is ${Math.round(size / 2 ** 20)} MiB; Wiregrad notebooks hold ` +
+            'graphs, not weights, and are far smaller. Is it the right file?',
+        );
+      text = await this.deps.readFile(path);
+    } catch (error) {
+      if (isMissing(error)) {
+        await this.deps.recent.remove(path);
+        this.deps.recentChanged();
+        throw new Error(`${basename(path)} no longer exists; it was removed from Open Recent`);
+      }
+      throw error;
+    }
+    this.granted.add(path);
+    await this.deps.recent.add(path);
+    this.deps.recentChanged();
+    return { path, name: basename(path), text };
+  }
+
+  async save(request: SaveRequest): Promise<SavedFileData | null> {
+    let path: string | null;
+    if (request.path !== undefined) {
+      if (!this.granted.has(request.path))
+        throw new Error(
+          'Save refused: that file was not opened or saved in this session; use Save As',
+        );
+      path = request.path;
+    } else {
+      path = await this.deps.showSaveDialog(request.suggestedName);
+      if (path === null) return null;
+      // Dialogs on Linux may return the name as typed; a notebook always ends in .ipynb.
+      if (extname(path) === '') path = `${path}.ipynb`;
+    }
+    await this.deps.writeFile(path, request.text);
+    this.granted.add(path);
+    await this.deps.recovery.clear();
+    await this.deps.recent.add(path);
+    this.deps.recentChanged();
+    return { path, name: basename(path) };
+  }
+
+  async autosave(request: AutosaveRequest): Promise<void> {
+    await this.deps.recovery.save(request.name, request.text);
+  }
+
+  async discardRecovery(): Promise<void> {
+    await this.deps.recovery.clear();
+  }
+}
+
+function isMissing(error: unknown): boolean {
+  return error instanceof Error && 'code' in error && error.code === 'ENOENT';
+}
+
+/** The notebook a command line names (a file association, a second instance), or null. */
+export function notebookFromArgv(argv: readonly string[]): string | null {
+  // argv[0] is the executable (and argv[1] the app folder when run as `electron .`).
+  for (const arg of argv.slice(1)) {
+    if (arg.startsWith('-')) continue;
+    const extension = extname(arg).toLowerCase();
+    if (extension === '.ipynb' || extension === '.json') return arg;
+  }
+  return null;
+}
