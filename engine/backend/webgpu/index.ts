@@ -6,37 +6,26 @@
  * "no WebGPU adapter" error and never a hang; then it registers every WebGPU kernel and the
  * backend as device 'webgpu'.
  *
- * Ops without a WebGPU kernel yet are listed in WEBGPU_TODO; running one on 'webgpu' is the
- * dispatcher's "no kernel for op … on device 'webgpu'" error.
+ * Ops without a WebGPU kernel yet would be listed in WEBGPU_TODO (none at present); running one
+ * on 'webgpu' is the dispatcher's "no kernel for op … on device 'webgpu'" error.
  */
 
 import { WiregradError } from '../../core/errors.js';
 import { registerBackend } from '../backend.js';
+import { registerConvKernels } from './kernels/conv.js';
 import { registerCreationKernels } from './kernels/creation.js';
 import { registerElementwiseKernels } from './kernels/elementwise.js';
+import { registerFusedKernel } from './kernels/fused.js';
 import { registerMovementKernels } from './kernels/movement.js';
 import { registerNnKernels } from './kernels/nn.js';
+import { registerPoolKernels } from './kernels/pool.js';
 import { registerReduceKernels } from './kernels/reduce.js';
 import { WebGPUBackend, type WebGPUBackendOptions } from './webgpu-backend.js';
 
 export { WebGPUBackend, type WebGPUStats, type WebGPUBackendOptions } from './webgpu-backend.js';
 
 /** Ops that still lack a WebGPU kernel (views and composite ops need none). */
-export const WEBGPU_TODO: readonly string[] = [
-  // Convolution and its two backward ops.
-  'conv2d',
-  'conv2dBackpropInput',
-  'conv2dBackpropFilter',
-  // Pooling and its backward ops.
-  'maxPool2d',
-  'maxPool2dGrad',
-  'maxPool2dGather',
-  'avgPool2d',
-  'avgPool2dGrad',
-  // The JIT's fused elementwise chains (engine/jit): one generated WGSL kernel per program,
-  // from the unary/binary expressions of kernels/elementwise.ts.
-  'fusedElementwise',
-];
+export const WEBGPU_TODO: readonly string[] = [];
 
 export interface InitWebGPUOptions extends WebGPUBackendOptions {
   /** How long the adapter and the device may each take to appear (default 10 s). */
@@ -53,6 +42,9 @@ export function registerWebGPUKernels(gpu: WebGPUBackend): void {
   registerReduceKernels(gpu);
   registerMovementKernels(gpu);
   registerNnKernels(gpu);
+  registerConvKernels(gpu);
+  registerPoolKernels(gpu);
+  registerFusedKernel(gpu);
 }
 
 /**
@@ -88,6 +80,8 @@ export async function initWebGPU(
       requiredLimits: {
         maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,
         maxBufferSize: limits.maxBufferSize,
+        // Fused elementwise programs bind one buffer per input.
+        maxStorageBuffersPerShaderStage: limits.maxStorageBuffersPerShaderStage,
       },
     }),
     timeoutMs,

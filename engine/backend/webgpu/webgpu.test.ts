@@ -10,6 +10,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import * as wg from '../../index.js';
 import type { DType, Tensor, TypedArray } from '../../index.js';
+import { defineOp } from '../../ops/registry.js';
 import { initNodeWebGPU } from '../../node/webgpu.js';
 import { expectClose, type Tolerance } from '../../../test/helpers/numeric.js';
 import { initWebGPU, WEBGPU_TODO, type WebGPUBackend } from './index.js';
@@ -177,10 +178,19 @@ describe('webgpu device', () => {
   });
 
   it('names op and device for an op without a kernel', () => {
-    const x = wg.zeros([1, 1, 3, 3], { device: 'webgpu' });
-    const w = wg.zeros([1, 1, 2, 2], { device: 'webgpu' });
-    expect(() => wg.ops.conv2d(x, w)).toThrow("no kernel for op 'conv2d' on device 'webgpu'");
-    wg.dispose([x, w]);
+    // Every engine op has a WebGPU kernel now: define one that has none anywhere.
+    defineOp({
+      name: 'webgpuTestKernelless',
+      arity: 1,
+      attrs: {},
+      doc: 'a test op with no kernels',
+      inferShape: ([x]) => x!,
+    });
+    const x = wg.zeros([2, 3], { device: 'webgpu' });
+    expect(() => wg.runOp('webgpuTestKernelless', [x], {})).toThrow(
+      "no kernel for op 'webgpuTestKernelless' on device 'webgpu'",
+    );
+    x.dispose();
   });
 
   it('refuses f64 with a clear error, and synchronous reads', () => {

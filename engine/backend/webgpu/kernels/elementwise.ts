@@ -70,7 +70,7 @@ export function broadcastPlan(
 // ---- unary --------------------------------------------------------------------------------
 
 /** WGSL for each unary op of `v` (an f32 that is not NaN: NaN is passed through first). */
-const UNARY: Record<string, (v: string) => string> = {
+export const UNARY: Record<string, (v: string) => string> = {
   neg: (v) => `-${v}`,
   exp: (v) => `exp_(${v})`,
   log: (v) => `log_(${v})`,
@@ -107,7 +107,7 @@ function registerUnary(gpu: WebGPUBackend, op: string, expr: (v: string) => stri
 
 // ---- binary -------------------------------------------------------------------------------
 
-type BinaryExpr = (a: string, b: string, type: 'f32' | 'i32' | 'u32') => string;
+export type BinaryExpr = (a: string, b: string, type: 'f32' | 'i32' | 'u32') => string;
 
 const notNan = (a: string, b: string) => `!is_nan(${a}) && !is_nan(${b})`;
 const compare =
@@ -121,7 +121,7 @@ const extremum =
       ? `select(select(${b}, ${a}, ${a} ${cmp} ${b}), nan_f32(), is_nan(${a}) || is_nan(${b}))`
       : `select(${b}, ${a}, ${a} ${cmp} ${b})`;
 
-const BINARY: Record<string, BinaryExpr> = {
+export const BINARY: Record<string, BinaryExpr> = {
   add: (a, b) => `${a} + ${b}`,
   sub: (a, b) => `${a} - ${b}`,
   mul: (a, b) => `${a} * ${b}`,
@@ -134,10 +134,10 @@ const BINARY: Record<string, BinaryExpr> = {
   less: compare('<'),
 };
 
-const COMPARISONS = new Set(['equal', 'greater', 'less']);
+export const COMPARISONS = new Set(['equal', 'greater', 'less']);
 
 /** Integer power as Math.pow then an Int32Array store: exact, wrapping; 1/a^n truncates. */
-const IPOW = /* wgsl */ `
+export const IPOW = /* wgsl */ `
 fn ipow(a: i32, b: i32) -> i32 {
   if (b < 0) {
     if (a == 1) { return 1; }

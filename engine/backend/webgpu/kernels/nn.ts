@@ -1,8 +1,8 @@
 /**
  * WebGPU kernels for the neural-network ops done so far: matmul (batched, broadcast batch axes,
  * transpose flags folded into strides) as a 16×16 shared-memory tiled kernel, and softmax /
- * logSoftmax. Correctness first: one output element per invocation, f32 accumulation. The
- * convolution and pooling ops have no WebGPU kernels yet (see index.ts).
+ * logSoftmax. Correctness first: one output element per invocation, f32 accumulation.
+ * Convolution and pooling are in conv.ts and pool.ts.
  */
 
 import { broadcastStrides, sizeOf, stridesOf } from '../../../core/shape.js';
