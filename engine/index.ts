@@ -16,6 +16,7 @@ export * as optim from './optim/index.js';
 export * as data from './data/index.js';
 export * as gnn from './gnn/index.js';
 export * as rl from './rl/index.js';
+export * as teach from './teach/index.js';
 export { Tensor, type NestedArray, type TapeEntry } from './tensor.js';
 export type { DType, TypedArray } from './core/dtype.js';
 export type { Shape } from './core/shape.js';
@@ -63,6 +64,13 @@ export {
 } from './runtime/events.js';
 export { grad, valueAndGrad, noGrad, type TensorFn } from './autograd/grad.js';
 export { gradients, type BackwardOptions } from './autograd/backward.js';
+export {
+  walkBackward,
+  type BackwardHooks,
+  type WalkContribution,
+  type WalkOptions,
+  type WalkStep,
+} from './autograd/backward.js';
 export {
   getOp,
   listOps,
@@ -114,6 +122,7 @@ export {
 export { differentiate, type DifferentiateOptions } from './graph/differentiate.js';
 export { GraphBuilder } from './graph/builder.js';
 export { runGraphParallel, type ParallelRunOptions } from './runtime/executor.js';
+export * from './placement/index.js';
 export {
   LanePool,
   type LanePoolOptions,
@@ -141,12 +150,3 @@ export {
   type ScheduleConfig,
   type EvalResult,
 } from './train/trainer.js';
-export * from './placement/index.js';
-export * as teach from './teach/index.js';
-export {
-  walkBackward,
-  type BackwardHooks,
-  type WalkContribution,
-  type WalkOptions,
-  type WalkStep,
-} from './autograd/backward.js';

@@ -3,10 +3,13 @@
  * a count of unfinished inputs; steps whose count reaches zero join a ready queue, and ready
  * steps go to idle CPU lanes (worker threads sharing the heap, see lanes/pool.ts), so
  * independent branches run at the same time. A large matmul that finds more idle lanes than
- * ready work is split into row blocks across them. Cheap steps (views, small elementwise ops,
- * creation ops, composites that must run whole) run inline on the main thread, "lane 0",
- * where messaging would cost more than the op. The main thread allocates every output before
- * its step is dispatched and frees each intermediate after its last reader finishes.
+ * ready work is split into row blocks across them. Behind a lane's running step the executor
+ * queues the step that waits only on it, so a chain runs on one lane without a round trip
+ * through the main thread between links (a lane runs its tasks in order). Cheap steps
+ * (views, small elementwise ops, creation ops, composites that must run whole) run inline on
+ * the main thread, "lane 0", where messaging would cost more than the op. The main thread
+ * allocates every output before its step is dispatched and frees each intermediate after its
+ * last reader finishes.
  *
  * Results equal `graph.run`'s bitwise: the steps are the same kernels with the same
  * attributes, and matmul row blocks fall on the kernel's micro-tile rows, so every output
@@ -106,7 +109,7 @@ function laneTensor(t: Tensor): LaneTensor {
   return { ptr: s.id, bytes: s.bytes, shape: t.shape, dtype: t.dtype };
 }
 
-/** Splits matmul a·b → out into per-lane lists of WebAssembly matmul calls (see file comment). */
+/** Splits matmul a·b → out into per-lane lists of WebAssembly matmul calls (file comment). */
 function splitMatmul(
   a: Tensor,
   b: Tensor,
@@ -148,13 +151,24 @@ function splitMatmul(
   return parts.filter((list) => list.length > 0);
 }
 
+/** Where a step is: waiting for inputs, in the ready queue, dispatched, finished. */
+const WAITING = 0;
+const READY = 1;
+const DISPATCHED = 2;
+
 /** One run of a plan; see the file comment. */
 class Run {
   private readonly values: (Tensor | undefined)[];
   private readonly waiting: Int32Array;
   private readonly uses: Int32Array;
+  private readonly where: Uint8Array;
   private readonly ready = new ReadyQueue();
-  private readonly idle: number[] = [];
+  /** The pool's lanes this run uses. */
+  private readonly lanes: number[] = [];
+  /** Tasks outstanding per lane (by pool lane index). */
+  private readonly busy: Int32Array;
+  /** Whole steps queued on each lane, oldest first (split matmul parts are not listed). */
+  private readonly queued: number[][];
   private readonly laneInfo: { fast: boolean; mr: number };
   private readonly observing = isObserving();
   private finished = 0;
@@ -174,12 +188,15 @@ class Run {
     this.values = new Array<Tensor | undefined>(n);
     this.waiting = new Int32Array(n);
     this.uses = new Int32Array(n);
+    this.where = new Uint8Array(n);
     for (const step of plan.steps) {
       this.waiting[step.index] = new Set(step.inputs).size;
       this.uses[step.index] = plan.consumers[step.index]!.length;
     }
-    for (let i = 0; i < lanes; i++) if (pool?.usable(i)) this.idle.push(i);
-    const info = pool?.info.slice(0, lanes) ?? [];
+    for (let i = 0; i < lanes; i++) if (pool?.usable(i)) this.lanes.push(i);
+    this.busy = new Int32Array(lanes);
+    this.queued = Array.from({ length: lanes }, () => []);
+    const info = this.lanes.map((i) => pool!.info[i]!);
     this.laneInfo = {
       fast: info.length > 0 && info.every((l) => l.fast),
       mr: info[0]?.mr ?? 1,
@@ -192,7 +209,7 @@ class Run {
       if (step.kind === 'source') {
         this.values[step.index] = source(step);
         this.complete(step);
-      } else if (step.inputs.length === 0) this.ready.push(step.index);
+      } else if (step.inputs.length === 0) this.makeReady(step.index);
     // (Steps with inputs become ready as their last input completes.)
     this.pump();
     return done;
@@ -209,8 +226,17 @@ class Run {
       if (step.kind !== 'source') this.values[step.index]?.dispose();
   }
 
+  private makeReady(index: number): void {
+    this.where[index] = READY;
+    this.ready.push(index);
+  }
+
+  private idleLanes(): number[] {
+    return this.lanes.filter((l) => this.busy[l] === 0 && this.pool!.usable(l));
+  }
+
   private inline(step: PlanStep): boolean {
-    if (this.idle.length === 0 && this.inFlight === 0) return true; // no lanes at all
+    if (this.lanes.length === 0) return true;
     if (step.kind === 'node' || step.def.view || step.inputs.length === 0) return true;
     for (const i of step.inputs) if (this.values[i]!.device !== 'cpu') return true;
     if (HEAVY_OPS.has(step.def.name)) return false;
@@ -220,18 +246,42 @@ class Run {
     return elements < this.inlineBelow;
   }
 
-  /** Starts whatever can start: inline steps at once, lane steps while lanes are idle. */
+  /**
+   * Starts whatever can start: inline steps at once, ready lane steps on idle lanes; then,
+   * behind a lane's one running step, the step that waits only on it (the lane runs its
+   * tasks in order), so a chain of steps does not wait for a round trip through this thread
+   * between its links.
+   */
   private pump(): void {
     const deferred: number[] = [];
     while (this.failure === null && this.ready.size > 0) {
       const index = this.ready.pop()!;
       const step = this.plan.steps[index]!;
       if (this.inline(step)) this.runInline(step);
-      else if (this.idle.length > 0) this.dispatch(step);
-      else deferred.push(index); // waits for a lane; inline steps behind it still run
+      else {
+        const idle = this.idleLanes();
+        if (idle.length > 0) this.dispatch(step, idle);
+        else deferred.push(index); // waits for a lane; inline steps behind it still run
+      }
     }
     for (const index of deferred) this.ready.push(index);
+    if (this.failure === null) for (const lane of this.lanes) this.chain(lane);
     this.maybeSettle();
+  }
+
+  /** Queues on `lane` a reader of its one running step that waits for nothing else. */
+  private chain(lane: number): void {
+    if (this.busy[lane] !== 1 || this.queued[lane]!.length !== 1) return;
+    const running = this.queued[lane]![0]!;
+    const others = this.idleLanes().length > 0;
+    for (const c of this.plan.consumers[running]!) {
+      if (this.where[c] !== WAITING || this.waiting[c] !== 1) continue;
+      const step = this.plan.steps[c]!;
+      // A matmul that could be split over idle lanes waits to become ready instead.
+      if (this.inline(step) || (others && this.splittable(step))) continue;
+      this.dispatch(step, [lane]);
+      return;
+    }
   }
 
   private maybeSettle(): void {
@@ -275,19 +325,25 @@ class Run {
     return keep(new Tensor(step.meta.shape, step.meta.dtype, backend.allocate(bytes), 'cpu'));
   }
 
-  private splitLanes(step: PlanStep, inputs: readonly Tensor[]): number {
+  /** Whether a matmul is big enough, and of the kind, to split into row blocks. */
+  private splittable(step: PlanStep): boolean {
     if (step.def.name !== 'matmul' || !this.laneInfo.fast || cpuBackend.variant !== 'fast')
-      return 1;
-    if (this.ready.size > 0 || this.idle.length < 2) return 1; // other work can use the lanes
-    if (!inputs.every((t) => t.dtype === 'f32') || step.meta.dtype !== 'f32') return 1;
-    const [a, b] = inputs;
+      return false;
+    const [a, b] = step.inputs.map((i) => this.values[i]!);
+    if (a!.dtype !== 'f32' || b!.dtype !== 'f32' || step.meta.dtype !== 'f32') return false;
     const p = planMatmul(a!.shape, b!.shape, step.attrs as MatmulAttrs);
-    const flops = 2 * p.m * p.n * p.k * p.pieces.length;
-    if (flops < this.splitMinFlops || p.k === 0) return 1;
-    return Math.min(this.idle.length, Math.max(p.pieces.length, Math.ceil(p.m / this.laneInfo.mr)));
+    return p.k > 0 && 2 * p.m * p.n * p.k * p.pieces.length >= this.splitMinFlops;
   }
 
-  private dispatch(step: PlanStep): void {
+  /** How many of the `idle` lanes a ready step takes: all for a split matmul, else one. */
+  private lanesFor(step: PlanStep, idle: readonly number[]): number {
+    if (idle.length < 2 || this.ready.size > 0 || !this.splittable(step)) return 1;
+    const [a, b] = step.inputs.map((i) => this.values[i]!);
+    const p = planMatmul(a!.shape, b!.shape, step.attrs as MatmulAttrs);
+    return Math.min(idle.length, Math.max(p.pieces.length, Math.ceil(p.m / this.laneInfo.mr)));
+  }
+
+  private dispatch(step: PlanStep, lanes: readonly number[]): void {
     const inputs = step.inputs.map((i) => this.values[i]!);
     let out: Tensor;
     try {
@@ -297,7 +353,8 @@ class Run {
       return;
     }
     this.values[step.index] = out;
-    const split = this.splitLanes(step, inputs);
+    this.where[step.index] = DISPATCHED;
+    const split = this.lanesFor(step, lanes);
     const tasks: LaneTask[] =
       split > 1
         ? splitMatmul(
@@ -319,26 +376,31 @@ class Run {
             },
           ];
     let left = tasks.length;
-    for (const task of tasks) {
-      const lane = this.idle.shift()!;
+    tasks.forEach((task, k) => {
+      const lane = lanes[k]!;
+      const whole = tasks.length === 1;
       this.inFlight++;
+      this.busy[lane]!++;
+      if (whole) this.queued[lane]!.push(step.index);
+      const finish = () => {
+        this.inFlight--;
+        this.busy[lane]!--;
+        if (whole) this.queued[lane]!.shift();
+      };
       this.pool!.run(lane, task).then(
         (timing) => {
-          this.inFlight--;
-          this.idle.push(lane);
-          this.idle.sort((x, y) => x - y);
+          finish();
           this.record(step, inputs, out, lane, timing);
           if (--left === 0 && this.failure === null) this.complete(step);
           this.pump();
         },
         (error: unknown) => {
-          this.inFlight--;
-          if (this.pool!.usable(lane)) this.idle.push(lane);
+          finish();
           this.fail(step, error);
           this.pump();
         },
       );
-    }
+    });
   }
 
   private record(
@@ -361,7 +423,7 @@ class Run {
     this.finished++;
     if (this.plan.consumers[step.index]!.length === 0) this.release(step.index); // read by none
     for (const c of this.plan.consumers[step.index]!)
-      if (--this.waiting[c]! === 0) this.ready.push(c);
+      if (--this.waiting[c]! === 0 && this.where[c] === WAITING) this.makeReady(c);
     for (const i of new Set(step.inputs)) if (--this.uses[i]! === 0) this.release(i);
   }
 

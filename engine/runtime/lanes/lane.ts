@@ -74,6 +74,7 @@ class Lane {
         return;
       case 'arena':
         this.useArena(request.arena);
+        this.endpoint.postMessage({ type: 'arena-ok' });
         return;
       case 'run':
       case 'gemm':

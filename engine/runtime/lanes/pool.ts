@@ -3,7 +3,8 @@
  * (worker_threads in Node, Web Workers in a browser), gives each the CPU heap's shared memory
  * and a scratch arena allocated from it, and runs tasks on them: `run(lane, task)` resolves
  * with the lane's start and end times (on this thread's `performance.now()` clock) or rejects
- * with the kernel's error. One task per lane at a time; the executor decides what goes where.
+ * with the kernel's error. Each lane runs its tasks in the order they were posted, so the
+ * executor may queue a step behind the one it depends on; the executor decides what goes where.
  *
  * The main thread stays the one allocator of the heap. When a kernel needs more scratch than
  * its lane's arena holds, the pool gives that lane a bigger arena and runs the task again
@@ -73,7 +74,7 @@ const CONTROL_BYTES = 64;
 const MAX_ARENA_RETRIES = 4;
 
 interface Pending {
-  readonly id: number;
+  id: number;
   readonly task: LaneTask;
   readonly posted: number;
   readonly resolve: (timing: LaneTiming) => void;
@@ -85,9 +86,12 @@ interface Pending {
 class LaneSlot {
   arena: LaneArena | null = null;
   info: LaneInfo | null = null;
-  pending: Pending | null = null;
+  /** Posted tasks, oldest first: the lane runs and answers them in this order. */
+  readonly queue: Pending[] = [];
   dead: Error | null = null;
   private nextId = 1;
+  /** Arenas replaced while the lane may still run queued tasks in them (freed on its ack). */
+  private retired: LaneArena[] = [];
   private ready: Promise<LaneInfo>;
   private readyResolve!: (info: LaneInfo) => void;
   private readyReject!: (error: Error) => void;
@@ -122,7 +126,9 @@ class LaneSlot {
     return { control, base: control + CONTROL_BYTES, bytes };
   }
 
-  private releaseArena(): void {
+  private releaseArenas(): void {
+    for (const arena of this.retired) this.cpu.heap.release(arena.control);
+    this.retired = [];
     if (this.arena) this.cpu.heap.release(this.arena.control);
     this.arena = null;
   }
@@ -133,32 +139,27 @@ class LaneSlot {
 
   run(task: LaneTask): Promise<LaneTiming> {
     if (this.dead) return Promise.reject(this.dead);
-    if (this.pending)
-      return Promise.reject(new Error(`lane ${this.index} is busy: one task at a time`));
     return new Promise<LaneTiming>((resolve, reject) => {
-      this.pending = {
-        id: this.nextId++,
-        task,
-        posted: performance.now(),
-        resolve,
-        reject,
-        retries: 0,
-      };
+      const p: Pending = { id: 0, task, posted: performance.now(), resolve, reject, retries: 0 };
+      this.queue.push(p);
       this.port.setBusy?.(true);
-      this.post(this.pending);
+      this.post(p);
     });
   }
 
   private post(p: Pending): void {
+    p.id = this.nextId++;
     Atomics.store(this.controlWords(), 0, p.id);
     this.port.postMessage({ ...p.task, id: p.id });
   }
 
-  private settle(): Pending | null {
-    const p = this.pending;
-    this.pending = null;
-    this.port.setBusy?.(false);
-    return p;
+  /** Takes the task `id` off the queue (it is the oldest, as the lane answers in order). */
+  private take(id: number): Pending | null {
+    const head = this.queue[0];
+    if (!head || head.id !== id) return null; // an answer to a task posted again since
+    this.queue.shift();
+    if (this.queue.length === 0) this.port.setBusy?.(false);
+    return head;
   }
 
   private onReply(reply: LaneReply): void {
@@ -173,12 +174,16 @@ class LaneSlot {
         this.dead = laneError(reply.error);
         this.readyReject(this.dead);
         return;
+      case 'arena-ok':
+        // The lane has switched: nothing it runs from now on touches the old blocks.
+        for (const arena of this.retired) this.cpu.heap.release(arena.control);
+        this.retired = [];
+        return;
       case 'done': {
-        const p = this.pending;
-        if (!p || p.id !== reply.id) return;
+        const p = this.take(reply.id);
+        if (!p) return;
         Atomics.load(this.controlWords(), 1);
         const received = performance.now();
-        this.settle();
         // Lane clocks are absolute; clamp into [posted, received] against clock skew.
         const start = Math.min(Math.max(reply.start - performance.timeOrigin, p.posted), received);
         const end = Math.min(Math.max(reply.end - performance.timeOrigin, start), received);
@@ -186,27 +191,26 @@ class LaneSlot {
         return;
       }
       case 'error': {
-        const p = this.pending;
-        if (!p || p.id !== reply.id) return;
-        this.settle();
-        p.reject(laneError(reply.error));
+        this.take(reply.id)?.reject(laneError(reply.error));
         return;
       }
       case 'arena-full': {
-        const p = this.pending;
+        const p = this.queue[0];
         if (!p || p.id !== reply.id) return;
         if (p.retries >= MAX_ARENA_RETRIES) {
-          this.settle();
+          this.take(p.id);
           p.reject(new Error(`lane ${this.index}: kernel scratch of ${reply.needed} bytes`));
           return;
         }
         p.retries++;
-        // The lane stopped using its arena when it failed: free it and hand over a bigger one.
+        // A bigger arena; the old one is freed once the lane confirms the switch, because
+        // tasks posted after this one may still run in it before the lane reads the message.
         const bytes = Math.max(2 * this.arena!.bytes, 2 * reply.needed);
-        this.releaseArena();
+        this.retired.push(this.arena!);
         this.arena = this.allocateArena(Math.ceil(bytes / 65536) * 65536);
         this.port.postMessage({ type: 'arena', arena: this.arena });
-        this.post(p);
+        // This task and every later one run again, in order (their old answers are ignored).
+        for (const q of this.queue) this.post(q);
         return;
       }
       default:
@@ -214,12 +218,17 @@ class LaneSlot {
     }
   }
 
+  private rejectAll(error: Error): void {
+    const queue = this.queue.splice(0);
+    if (queue.length > 0) this.port.setBusy?.(false);
+    for (const p of queue) p.reject(error);
+  }
+
   private onExit(error: Error): void {
     if (this.dead) return;
     this.dead = new Error(`lane ${this.index} stopped: ${error.message}`, { cause: error });
     this.readyReject(this.dead);
-    const p = this.settle();
-    p?.reject(this.dead);
+    this.rejectAll(this.dead);
   }
 
   async close(): Promise<void> {
@@ -228,9 +237,9 @@ class LaneSlot {
       this.port.postMessage({ type: 'close' });
     }
     await this.port.terminate();
-    this.settle()?.reject(this.dead);
-    // Only now can no kernel of this lane touch its arena.
-    this.releaseArena();
+    this.rejectAll(this.dead);
+    // Only now can no kernel of this lane touch its arenas.
+    this.releaseArenas();
   }
 }
 
@@ -293,7 +302,7 @@ export class LanePool {
     if (this.shut) throw new WiregradError('the lane pool is closed; start a new one');
     if (!Number.isInteger(lanes) || lanes < 0)
       throw new WiregradError(`lanes must be an integer >= 0, got ${lanes}`);
-    if (this.slots.some((s) => s.pending))
+    if (this.slots.some((s) => s.queue.length > 0))
       throw new WiregradError('cannot resize the lane pool while tasks run; await the run first');
     while (this.slots.length > lanes) await this.slots.pop()!.close();
     const started: Promise<LaneInfo>[] = [];
@@ -316,7 +325,10 @@ export class LanePool {
     }
   }
 
-  /** Runs `task` on lane `i` (0-based); one task per lane at a time. */
+  /**
+   * Runs `task` on lane `i` (0-based). A lane runs its tasks in the order posted, so a task
+   * may be posted before the one it reads from has finished on the same lane.
+   */
   run(i: number, task: LaneTask): Promise<LaneTiming> {
     const slot = this.slots[i];
     if (!slot) return Promise.reject(new RangeError(`no lane ${i} (the pool has ${this.size})`));

@@ -3,7 +3,8 @@
  * plain data: tensors travel as heap addresses with shape and dtype, never as copies, because
  * every lane works in place on the main thread's shared WebAssembly memory. The main thread is
  * the only allocator: it hands each lane an arena for its kernels' scratch and the output
- * block of every task. A lane answers every task with `done` or `error`, in order.
+ * block of every task. A lane answers every task with `done`, `error` or `arena-full`, in
+ * the order the tasks were posted.
  */
 
 import type { DType } from '../../core/dtype.js';
@@ -72,6 +73,8 @@ export type LaneReply =
   /** Times are absolute (timeOrigin + now) so that the main thread can place them on its clock. */
   | { readonly type: 'done'; readonly id: number; readonly start: number; readonly end: number }
   | { readonly type: 'error'; readonly id: number; readonly error: LaneErrorData }
+  /** The lane now uses the arena of the last `arena` request. */
+  | { readonly type: 'arena-ok' }
   /** The arena could not hold the task's scratch: give it at least `needed` bytes and retry. */
   | { readonly type: 'arena-full'; readonly id: number; readonly needed: number };
 
