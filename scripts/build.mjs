@@ -26,6 +26,8 @@ export async function buildRenderer(outdir) {
     entryPoints: [
       { in: 'renderer/main.ts', out: 'main' },
       { in: 'engine/worker/main.ts', out: 'engine-worker' },
+      // Worker lanes of the parallel executor (engine/worker/lanes.ts loads it by this name).
+      { in: 'engine/worker/lane-worker.ts', out: 'lane-worker' },
     ],
     outdir,
     bundle: true,
