@@ -14,6 +14,7 @@ const suites: Record<string, () => Promise<{ main(): Promise<void> }>> = {
   events: () => import('./events.js'),
   lanes: () => import('./lanes.js'),
   jit: () => import('./jit.js'),
+  gpu: () => import('./gpu.js'),
 };
 
 const name = process.argv[2] ?? 'cpu';

@@ -9,7 +9,10 @@
  *
  * Reads are asynchronous (`read` maps a staging buffer); `readSync` returns null. Errors the GPU
  * can only find while running (an index out of range in gather/scatterAdd/oneHot, a kernel that
- * failed to build, a lost device) are recorded and thrown by the next read, naming the op.
+ * failed to build) are recorded and thrown by the next read, naming the op. A lost device (driver
+ * reset, `GPUDevice.destroy()`, this backend's `destroy()`) is seen through `device.lost`: from
+ * then on every op, allocation and read on 'webgpu' throws "the WebGPU device was lost: …;
+ * re-run initWebGPU()", `devices()` shows it in the description, and other devices carry on.
  */
 
 import type { DType, TypedArray } from '../../core/dtype.js';
@@ -50,7 +53,6 @@ export interface WebGPUBackendOptions {
 
 export class WebGPUBackend implements Backend, KernelContext {
   readonly device = 'webgpu' as const;
-  readonly description: string;
   readonly indexErrors: GPUBuffer;
   /** Dispatches recorded before the encoder is submitted without waiting for a read. */
   maxBatch: number;
@@ -74,6 +76,7 @@ export class WebGPUBackend implements Backend, KernelContext {
   /** The first asynchronous failure (build error, validation error, lost device), thrown once. */
   private failure: WiregradError | null = null;
   private lost: string | null = null;
+  private readonly adapterDescription: string;
 
   constructor(
     /** The GPU objects are held for the backend's lifetime: Dawn (Node) crashes when its GPU
@@ -84,7 +87,7 @@ export class WebGPUBackend implements Backend, KernelContext {
     description: string,
     options: WebGPUBackendOptions = {},
   ) {
-    this.description = description;
+    this.adapterDescription = description;
     this.maxBatch = options.maxBatch ?? 64;
     this.queue = gpuDevice.queue;
     this.pool = new BufferPool(gpuDevice);
@@ -101,8 +104,23 @@ export class WebGPUBackend implements Backend, KernelContext {
     gpuDevice.onuncapturederror = (event) =>
       this.fail(new WiregradError(`webgpu: ${event.error.message}`));
     void gpuDevice.lost.then((info) => {
-      this.lost = info.message || info.reason || 'unknown reason';
+      this.lost ??= info.message || `reason '${info.reason}'`;
+      // Recorded work can no longer be submitted.
+      this.pass = null;
+      this.encoder = null;
     });
+  }
+
+  /** The adapter, and "(lost: …)" once the device is gone (so `devices()` shows it). */
+  get description(): string {
+    return this.lost === null
+      ? this.adapterDescription
+      : `${this.adapterDescription} (lost: ${this.lost})`;
+  }
+
+  /** Why the device was lost, or null while it works. */
+  get lostReason(): string | null {
+    return this.lost;
   }
 
   // ---- kernels ----------------------------------------------------------------------------
@@ -192,6 +210,10 @@ export class WebGPUBackend implements Backend, KernelContext {
       await staging.mapAsync(MAP_MODE_READ);
       words = new Uint32Array(staging.getMappedRange().slice(0));
       staging.unmap();
+    } catch (e) {
+      // A device lost while the read was in flight fails the mapping: say so plainly.
+      this.checkUsable('read');
+      throw e;
     } finally {
       staging.destroy();
     }
@@ -233,9 +255,11 @@ export class WebGPUBackend implements Backend, KernelContext {
 
   /** Destroys the device; tensors on it become unusable. Call initWebGPU() for a new one. */
   destroy(): void {
-    this.submit();
-    this.pool.trim();
-    this.lost = 'destroyed by destroy()';
+    if (this.lost === null) {
+      this.submit();
+      this.pool.trim();
+    }
+    this.lost ??= 'destroyed by destroy()';
     this.gpuDevice.destroy();
   }
 
@@ -362,7 +386,8 @@ export class WebGPUBackend implements Backend, KernelContext {
   private checkUsable(op?: string): void {
     if (this.lost !== null)
       throw new WiregradError(
-        `the webgpu device is lost (${this.lost}); call initWebGPU() again and recreate tensors`,
+        `the WebGPU device was lost: ${this.lost}; re-run initWebGPU() (initNodeWebGPU() in ` +
+          `Node) and recreate the tensors that lived on it, or carry on on the CPU`,
         { op },
       );
     const failure = this.failure;

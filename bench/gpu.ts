@@ -1,0 +1,257 @@
+/**
+ * `npm run bench -- gpu [--quick] [--sizes 1024,2048] [--batches 64,128]`: the engine's WebGPU
+ * device (the adapter Dawn finds, printed first) against tfjs-webgpu 4.22 on the same adapter in
+ * this process, and against the engine's own CPU device:
+ * - square f32 matmul in GFLOP/s, 8 matmuls per readback, median of 10 (as in GPU.md);
+ * - one SGD step of an MLP 784-256-256-10 (loss read back), ours-webgpu vs tfjs-webgpu and
+ *   ours-cpu;
+ * - one SGD step of the MNIST CNN (examples/cnn-mnist.json through Graph.run), ours-webgpu vs
+ *   ours-cpu (the goal: the GPU step at least 5× faster than the CPU step on the same machine)
+ *   and vs the same CNN written in tfjs on tfjs-webgpu.
+ * Inputs are random (no dataset: the GPU machine has no network). `--quick` runs tiny sizes so
+ * the suite finishes on SwiftShader; its figures only show that everything runs.
+ * On a GPU server without Node, run the bundle scripts/pack-gpu.sh makes (docs/gpu-bench.md).
+ */
+
+import { readFileSync } from 'node:fs';
+import * as wg from '../engine/index.js';
+import type { Tensor } from '../engine/index.js';
+import { initNodeWebGPU } from '../engine/node/webgpu.js';
+import { type Row, gflops, report, row, timeIt } from './harness.js';
+import {
+  type Timer,
+  tfWebGPUCnnStepMs,
+  tfWebGPUMatmulMs,
+  tfWebGPUMlpStepMs,
+  useTfWebGPU,
+} from './anchors/tfjs-webgpu.js';
+
+const PER_READ = 8;
+
+interface Config {
+  readonly sizes: number[];
+  readonly mlp: number[];
+  readonly mlpBatch: number;
+  readonly cnnBatches: number[];
+  readonly runs: number;
+  readonly warmup: number;
+  /** Timed runs of the CPU CNN step, which takes seconds at batch 128. */
+  readonly cpuRuns: number;
+}
+
+function parseArgs(argv: readonly string[]): Config {
+  const quick = argv.includes('--quick');
+  const list = (flag: string): number[] | null => {
+    const i = argv.indexOf(flag);
+    if (i < 0) return null;
+    const v = argv[i + 1]?.split(',').map(Number);
+    if (!v || v.some((n) => !Number.isInteger(n) || n <= 0))
+      throw new Error(`${flag} takes positive integers separated by commas, e.g. ${flag} 64,128`);
+    return v;
+  };
+  return {
+    sizes: list('--sizes') ?? (quick ? [64, 128] : [1024, 2048, 4096, 8192]),
+    mlp: quick ? [784, 32, 32, 10] : [784, 256, 256, 10],
+    mlpBatch: quick ? 16 : 128,
+    cnnBatches: list('--batches') ?? (quick ? [4] : [64, 128]),
+    runs: quick ? 3 : 10,
+    warmup: quick ? 1 : 3,
+    cpuRuns: quick ? 2 : 5,
+  };
+}
+
+/** A first call slower than this cuts the timed runs to SLOW_RUNS (8192² matmuls, CPU CNN). */
+const SLOW_MS = 3000;
+const SLOW_RUNS = 3;
+
+/**
+ * Median of `runs` timed calls after `warmup` calls; the first warm-up call decides: when it
+ * takes over SLOW_MS, the case is timed SLOW_RUNS times with no more warm-up, so that the full
+ * suite fits a 10-minute device run whatever the card.
+ */
+function timer(warmup: number, runs: number): Timer {
+  return async (fn) => {
+    const t0 = performance.now();
+    await fn();
+    const first = performance.now() - t0;
+    const slow = first > SLOW_MS;
+    const t = await timeIt(fn, {
+      warmup: slow ? 0 : Math.max(0, warmup - 1),
+      runs: slow ? SLOW_RUNS : runs,
+      minMs: 0,
+    });
+    return t.medianMs;
+  };
+}
+
+/** Runs `fn` with new tensors (and parameters) made on `device`. */
+function on<T>(device: wg.DeviceName, fn: () => T): T {
+  const before = wg.defaultDevice();
+  wg.defaultDevice(device);
+  try {
+    return fn();
+  } finally {
+    wg.defaultDevice(before);
+  }
+}
+
+async function oursMatmulMs(n: number, c: Config): Promise<number> {
+  const a = wg.rand([n, n], { seed: 1, device: 'webgpu' });
+  const b = wg.rand([n, n], { seed: 2, device: 'webgpu' });
+  const ms = await timer(
+    c.warmup,
+    c.runs,
+  )(async () => {
+    const cs: Tensor[] = [];
+    for (let i = 0; i < PER_READ; i++) cs.push(wg.ops.matmul(a, b));
+    // The queue runs in order: reading the last product waits for all of them.
+    await cs[cs.length - 1]!.data();
+    wg.dispose(cs);
+  });
+  wg.dispose([a, b]);
+  return ms;
+}
+
+async function oursMlpStepMs(device: wg.DeviceName, c: Config): Promise<number> {
+  const { mlp, mlpBatch: batch } = c;
+  const { layers, x, y } = on(device, () => ({
+    layers: mlp.slice(1).map((out, i) => new wg.nn.Linear(mlp[i]!, out, { seed: i + 1 })),
+    x: wg.rand([batch, mlp[0]!], { seed: 3 }),
+    y: wg.tensor(
+      Int32Array.from({ length: batch }, (_, i) => (i * 7) % mlp[mlp.length - 1]!),
+      { shape: [batch] },
+    ),
+  }));
+  const params = layers.flatMap((l) => l.parameters());
+  const opt = new wg.optim.SGD(params, { lr: 0.01 });
+  const ms = await timer(
+    c.warmup,
+    device === 'cpu' ? c.cpuRuns : c.runs,
+  )(async () => {
+    const loss = wg.tidy(() => {
+      let h = x;
+      layers.forEach((l, i) => {
+        h = l.forward(h);
+        if (i < layers.length - 1) h = h.relu();
+      });
+      const loss = wg.ops.crossEntropy(h, y);
+      opt.zeroGrad();
+      loss.backward();
+      opt.step();
+      return loss.detach();
+    });
+    await loss.data();
+    loss.dispose();
+  });
+  wg.dispose([...params, x, y]);
+  return ms;
+}
+
+interface GraphDoc {
+  readonly nodes: readonly { readonly op: string; readonly device?: string }[];
+}
+
+function cnnDoc(): GraphDoc {
+  // From bench/ and from the bundle in .devpack/ alike, the examples are one folder up.
+  const url = new URL('../examples/cnn-mnist.json', import.meta.url);
+  return JSON.parse(readFileSync(url, 'utf8')) as GraphDoc;
+}
+
+async function oursCnnStepMs(device: wg.DeviceName, batch: number, c: Config): Promise<number> {
+  const json = cnnDoc();
+  // Constants are made on the default device unless pinned: pin them to the inputs' device.
+  const graph = wg.Graph.fromJSON({
+    ...json,
+    nodes: json.nodes.map((n) => (n.op === 'constant' ? { ...n, device } : n)),
+  });
+  const params = new Map<string, Tensor>();
+  for (const [id, p] of graph.initParameters()) {
+    const moved = await p.to(device);
+    if (moved !== p) p.dispose();
+    params.set(id, moved);
+  }
+  const opt = new wg.optim.SGD(params.values(), { lr: 0.05, momentum: 0.9 });
+  const x = wg.rand([batch, 1, 28, 28], { seed: 4, device });
+  const y = wg.tensor(
+    Int32Array.from({ length: batch }, (_, i) => (i * 3) % 10),
+    { shape: [batch], device },
+  );
+  const ms = await timer(
+    c.warmup,
+    device === 'cpu' ? c.cpuRuns : c.runs,
+  )(async () => {
+    const loss = wg.tidy(() => {
+      const outs = graph.run({ x, y }, { params });
+      opt.zeroGrad();
+      outs['loss']!.backward();
+      opt.step();
+      return outs['loss']!.detach();
+    });
+    await loss.data();
+    loss.dispose();
+  });
+  wg.dispose([...params.values(), x, y]);
+  return ms;
+}
+
+export async function runGpuBench(argv: readonly string[]): Promise<Row[]> {
+  const c = parseArgs(argv);
+  const gpu = await initNodeWebGPU();
+  process.stderr.write(`ours: ${gpu.description}\n`);
+  process.stderr.write(`cpu: ${wg.cpuBackend.description}, one thread\n`);
+  const info = gpu.adapter.info;
+  process.stdout.write(
+    JSON.stringify({
+      bench: 'gpu',
+      adapter: gpu.description,
+      vendor: info.vendor,
+      architecture: info.architecture,
+      device: info.device,
+      description: info.description,
+    }) + '\n',
+  );
+
+  const rows: Row[] = [];
+  const ours = new Map<number, number>();
+  for (const n of c.sizes) ours.set(n, await oursMatmulMs(n, c));
+  const mlpGpu = await oursMlpStepMs('webgpu', c);
+  const mlpCpu = await oursMlpStepMs('cpu', c);
+  const cnn = new Map<number, [number, number]>();
+  for (const b of c.cnnBatches)
+    cnn.set(b, [await oursCnnStepMs('webgpu', b, c), await oursCnnStepMs('cpu', b, c)]);
+
+  // tfjs-webgpu last: it takes its own device from the same GPU object.
+  const { globals } = await import('webgpu');
+  const tfOk = await useTfWebGPU(gpu.gpu, globals);
+  for (const n of c.sizes) {
+    const flops = PER_READ * 2 * n ** 3;
+    const mine = ours.get(n)!;
+    const theirs = tfOk ? await tfWebGPUMatmulMs(n, PER_READ, timer(c.warmup, c.runs)) : null;
+    const note =
+      `${PER_READ} per readback; ours ${fmt(gflops(flops, mine))} GFLOP/s` +
+      (theirs === null ? '' : `, tfjs-webgpu ${fmt(gflops(flops, theirs))} GFLOP/s`);
+    rows.push(row('gpu', `matmul ${n}`, mine, 'tfjs-webgpu', theirs, note));
+  }
+  const mlpName = `mlp ${c.mlp.join('-')} b${c.mlpBatch} step`;
+  const tfMlp = tfOk ? await tfWebGPUMlpStepMs(c.mlp, c.mlpBatch, timer(c.warmup, c.runs)) : null;
+  rows.push(row('gpu', mlpName, mlpGpu, 'tfjs-webgpu', tfMlp));
+  rows.push(row('gpu', mlpName, mlpGpu, 'ours-cpu', mlpCpu));
+  for (const [b, [gpuMs, cpuMs]] of cnn) {
+    const name = `cnn-mnist b${b} step`;
+    const speedUp = `GPU speed-up over our CPU ${(cpuMs / gpuMs).toFixed(2)}× (goal ≥ 5×)`;
+    rows.push(row('gpu', name, gpuMs, 'ours-cpu', cpuMs, speedUp));
+    const tfCnn = tfOk ? await tfWebGPUCnnStepMs(b, timer(c.warmup, c.runs)) : null;
+    rows.push(row('gpu', name, gpuMs, 'tfjs-webgpu', tfCnn, 'the same CNN written in tfjs'));
+  }
+  gpu.destroy();
+  return rows;
+}
+
+/** Three significant figures: SwiftShader's rates are far below 1 GFLOP/s. */
+function fmt(x: number): string {
+  return x >= 100 ? x.toFixed(0) : x.toPrecision(3);
+}
+
+export async function main(): Promise<void> {
+  report(await runGpuBench(process.argv.slice(3)));
+}
