@@ -17,6 +17,7 @@ import { createBrowserHost } from './host/browser-host.js';
 import { createDesktopHost, desktopBridge } from './host/desktop.js';
 import { type EditorDocument, parseDocument, serializeDocument } from './state/document.js';
 import { createEditor } from './state/editor.js';
+import { Training } from './state/training.js';
 
 interface DebugView {
   /** The document as it would be saved. */
@@ -44,10 +45,9 @@ function restore(text: string | null): EditorDocument | undefined {
 // In Electron the preload sets `window.wiregrad`; in a plain browser it is absent.
 const bridge = desktopBridge();
 const host = bridge ? createDesktopHost(bridge) : createBrowserHost();
-const editor = createEditor({
-  client: startEngineWorker(),
-  document: restore(host.loadAutosave()),
-});
+const client = startEngineWorker();
+const editor = createEditor({ client, document: restore(host.loadAutosave()) });
+const training = new Training({ client, document: () => editor.doc });
 const files = new Files(editor, host);
 files.startAutosave();
 host.onCommand?.((command) => performHostCommand(command, { editor, files }));
@@ -71,4 +71,4 @@ window.wiregradDebug = {
 
 const root = document.getElementById('root');
 if (!root) throw new Error('index.html has no #root element');
-createRoot(root).render(createElement(App, { editor, files }));
+createRoot(root).render(createElement(App, { editor, files, training }));

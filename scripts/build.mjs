@@ -35,6 +35,8 @@ export async function buildRenderer(outdir) {
     platform: 'browser',
     target: BROWSER_TARGET,
     sourcemap: true,
+    // React's production build: its development checks cost tens of ms per update.
+    define: { 'process.env.NODE_ENV': '"production"' },
     logLevel: 'warning',
   });
   await copyFile(join(ROOT, 'renderer', 'index.html'), join(outdir, 'index.html'));

@@ -2,7 +2,9 @@
  * The card that draws one canvas node: an op, or a collapsed layer with its parameters. It shows
  * the title, the id, a typed input handle per port (named as the op's arguments), the output
  * shape the engine inferred (with N for the batch) on the output handle, and, when the engine
- * reported a problem, the message and any suggested fix. Memoised; it reads the analysis
+ * reported a problem, the message and any suggested fix. Once training has run it carries the
+ * device its output was computed on (`data-device`), and it lights up while its ops are hovered
+ * in the lanes timeline. Memoised; it reads the analysis
  * through narrow selectors, so an edit elsewhere does not re-render it.
  */
 
@@ -10,6 +12,7 @@ import { type Node, type NodeProps, Handle, Position } from '@xyflow/react';
 import { memo, useMemo } from 'react';
 import { useAnalysis, useDocumentState, useEditor } from '../app/context.js';
 import { type NodeProblem, fixesFor } from '../state/diagnostics.js';
+import { useTraining } from '../train/context.js';
 import type { ViewNode } from '../state/view.js';
 import { attrSummary, formatShape } from './format.js';
 import { TONE_GLYPHS } from './tones.js';
@@ -72,6 +75,9 @@ function OpNodeCard({ data, selected }: NodeProps<CanvasNode>) {
     const node = s.doc.graph.nodes.find((n) => n.id === view.id);
     return node ? attrSummary(node) : '';
   });
+  // Once training has run: the device the node's output was computed on (a layer's output op).
+  const device = useTraining((t) => t.progress?.devices[view.output] ?? null);
+  const highlighted = useTraining((t) => t.highlight === view.id);
   const error = problems.length > 0;
   const portProblems = new Set(problems.flatMap((p) => (p.port !== undefined ? [p.port] : [])));
   // Inputs not connected yet: unfinished, not wrong, so only their handles say so.
@@ -81,6 +87,7 @@ function OpNodeCard({ data, selected }: NodeProps<CanvasNode>) {
   const classes = ['wg-node', `tone-${view.tone}`];
   if (selected) classes.push('is-selected');
   if (error) classes.push('has-error');
+  if (highlighted) classes.push('is-highlighted');
   // Inputs spread along the top edge, the output in the middle of the bottom edge: data flows
   // down the canvas, as in Netron and TensorBoard, which keeps deep models readable.
   const at = (i: number): string => `${((i + 1) / (view.ports.length + 1)) * 100}%`;
@@ -90,6 +97,7 @@ function OpNodeCard({ data, selected }: NodeProps<CanvasNode>) {
       data-testid={`node-${view.id}`}
       data-op={view.kind === 'layer' && view.title === 'Conv2d' ? 'conv2d' : view.op}
       data-error={error ? problems.map((p) => p.message).join('\n') : undefined}
+      data-device={device ?? undefined}
     >
       {view.ports.map((port, i) => (
         <Handle
@@ -134,6 +142,11 @@ function OpNodeCard({ data, selected }: NodeProps<CanvasNode>) {
         <span className="wg-node__id" title={view.id}>
           {view.id}
         </span>
+        {device !== null && (
+          <span className="wg-node__device" title={`Ran on ${device} in the last training step`}>
+            {device}
+          </span>
+        )}
       </div>
       {(view.params.length > 0 || summary) && (
         <div className="wg-node__body">

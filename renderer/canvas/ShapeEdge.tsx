@@ -1,7 +1,10 @@
 /**
  * An edge labelled with the shape of the value it carries (`[N, 64]`), as the engine inferred
  * it. When the node it feeds has a problem the edge and its label turn red and the label
- * carries the message (`data-error`), so a bad connection shows where it was made.
+ * carries the message (`data-error`), so a bad connection shows where it was made. Once
+ * training has run, its colour and width show the gradient norm that flowed along it in the
+ * last step (log scale, train/grad-scale.ts), and `data-grad-norm` and the label's
+ * tooltip carry it (not the label's text, whose changing width would re-lay it out each update).
  */
 
 import {
@@ -13,7 +16,17 @@ import {
 } from '@xyflow/react';
 import { memo } from 'react';
 import { useAnalysis, useDocumentState } from '../app/context.js';
+import { edgeKey } from '../state/training.js';
+import { useTraining } from '../train/context.js';
+import { classifyGrad, formatNorm, gradStyle } from '../train/grad-scale.js';
 import { formatShape } from './format.js';
+
+/** What a flagged gradient adds to the label (the stroke's colour says it too). */
+const GRAD_FLAGS: Readonly<Partial<Record<string, string>>> = {
+  vanishing: '∇≈0',
+  exploding: '∇ too large',
+  nan: '∇ NaN',
+};
 
 export type CanvasEdgeData = {
   /** The graph node whose output flows along this edge. */
@@ -70,21 +83,44 @@ function ShapeEdgeView(props: EdgeProps<CanvasEdge>) {
     );
     return relevant.length > 0 ? relevant.map((p) => p.message).join('\n') : null;
   });
+  // The graph edge this canvas edge draws (a layer's port is an input of one of its ops), and
+  // the gradient norm that flowed along it in the last training step.
+  const gradKey = useDocumentState((s) => {
+    const p = s.view.byId.get(target)?.ports[port];
+    return p ? edgeKey(p.node, p.index) : null;
+  });
+  const norm = useTraining((t) => (gradKey === null ? undefined : t.grads.get(gradKey)));
+  const grad = norm === undefined ? null : norm;
+  const gradKind = norm === undefined ? null : classifyGrad(norm);
+  const stroke = grad !== null && error === null ? gradStyle(grad) : null;
+  const gradText = grad === null ? null : `‖g‖ ${formatNorm(grad)}`;
   const classes = ['wg-edge'];
   if (error) classes.push('has-error');
+  if (gradKind !== null) classes.push(`grad-${gradKind}`);
   if (selected) classes.push('is-selected');
   return (
     <>
-      <BaseEdge id={id} path={path} className={classes.join(' ')} interactionWidth={16} />
+      <BaseEdge
+        id={id}
+        path={path}
+        className={classes.join(' ')}
+        interactionWidth={16}
+        data-grad-norm={grad === null ? undefined : String(grad)}
+        style={stroke ? { stroke: stroke.colour, strokeWidth: stroke.width } : undefined}
+      />
       <EdgeLabelRenderer>
         <div
           className={`wg-edge-label nodrag nopan${error ? ' has-error' : ''}${selected ? ' is-selected' : ''}`}
           data-testid={`edge-label-${source}-${target}`}
           data-error={error ?? undefined}
-          title={error ?? undefined}
+          data-grad-norm={grad === null ? undefined : String(grad)}
+          title={error ?? (gradText !== null ? `gradient ${gradText}` : undefined)}
           style={{ transform: `translate(-50%, -50%) translate(${labelX}px, ${labelY}px)` }}
         >
           {error ? '⚠ ' : ''}
+          {gradKind !== null && gradKind in GRAD_FLAGS && (
+            <span className={`wg-edge-label__grad grad-${gradKind}`}>{GRAD_FLAGS[gradKind]} </span>
+          )}
           {shape ?? '?'}
         </div>
       </EdgeLabelRenderer>

@@ -1,0 +1,316 @@
+/**
+ * The app's side of a training session: the Train panel's form, where the session stands, the
+ * loss and accuracy history for the chart, and each graph edge's gradient norm, in one zustand
+ * store per editor (like the editor's own stores). `Training` drives the engine worker through
+ * `EngineClient` (`train/start|pause|resume|step|stop|reset`) and folds the streamed
+ * `train/progress` messages into the store on an animation frame (the scheduler given) at most
+ * every 100 ms, so a burst of messages costs one render. The model trained is the current document,
+ * which must be a training graph: `trainingProblem` says in words why one is not.
+ */
+
+import { type StoreApi, createStore } from 'zustand/vanilla';
+import type { EngineClient } from '../../engine/protocol/client.js';
+import type {
+  DatasetName,
+  TimelineEntry,
+  TrainProgress,
+  TrainSessionConfig,
+} from '../../engine/protocol/messages.js';
+import type { EditorDocument } from './document.js';
+
+export const DATASET_NAMES: readonly DatasetName[] = [
+  'spiral',
+  'moons',
+  'circles',
+  'xor',
+  'gaussians',
+];
+export const OPTIMIZERS: readonly TrainSessionConfig['optimizer'][] = ['adam', 'adamw', 'sgd'];
+export type DevicePolicy = 'cpu' | 'webgpu' | 'auto';
+
+export interface TrainForm {
+  readonly dataset: DatasetName;
+  readonly optimizer: TrainSessionConfig['optimizer'];
+  readonly lr: number;
+  readonly batchSize: number;
+  readonly epochs: number;
+  readonly device: DevicePolicy;
+}
+
+export const DEFAULT_FORM: TrainForm = {
+  dataset: 'spiral',
+  optimizer: 'adam',
+  lr: 0.01,
+  batchSize: 32,
+  epochs: 60,
+  device: 'cpu',
+};
+
+/** One point of the chart: a step and its loss and accuracy. */
+export interface MetricPoint {
+  readonly step: number;
+  readonly loss: number;
+  readonly accuracy: number;
+}
+
+export interface TrainingState {
+  readonly form: TrainForm;
+  /** The latest progress of the current session (null before the first start). */
+  readonly progress: TrainProgress | null;
+  /** Training-batch metrics, one point per progress message (thinned past MAX_POINTS). */
+  readonly train: readonly MetricPoint[];
+  readonly validation: readonly MetricPoint[];
+  /** Gradient norm per graph edge, keyed by `edgeKey(to, port)`; null where none flows. */
+  readonly grads: ReadonlyMap<string, number | null>;
+  /**
+   * The last step's timeline as drawn: refreshed at most every TIMELINE_MS while training
+   * runs (it changes little from step to step, and redrawing a few hundred bars is the
+   * costliest part of an update), at once otherwise.
+   */
+  readonly timeline: readonly TimelineEntry[];
+  /** The canvas node to highlight (hovered in the timeline), or null. */
+  readonly highlight: string | null;
+  /** Why the last request failed, or why training stopped. */
+  readonly error: string | null;
+}
+
+/** Past this many points the chart's history keeps every other one, so it stays cheap. */
+const MAX_POINTS = 600;
+const TIMELINE_MS = 500;
+
+/** The key of the edge into input `port` of graph node `to`. */
+export const edgeKey = (to: string, port: number): string => `${to}:${port}`;
+
+/**
+ * Why `doc` cannot be trained, in words, or null when it can: it needs a `data` and a `label`
+ * input and outputs named `loss` and `logits`.
+ */
+export function trainingProblem(doc: EditorDocument): string | null {
+  const { nodes, outputs } = doc.graph;
+  const role = (r: string): boolean =>
+    nodes.some((n) => n.op === 'input' && n.attrs?.['role'] === r);
+  const missing: string[] = [];
+  if (!role('data')) missing.push("an input with role 'data'");
+  if (!role('label')) missing.push("an input with role 'label'");
+  for (const name of ['loss', 'logits'])
+    if (!outputs.some((o) => o.name === name)) missing.push(`an output named '${name}'`);
+  if (missing.length === 0) return null;
+  return (
+    `This model cannot be trained yet: it needs ${missing.join(', ')}. ` +
+    'Start from the MLP template (Templates → MLP) to see a training graph.'
+  );
+}
+
+function thin(points: readonly MetricPoint[]): readonly MetricPoint[] {
+  return points.length <= MAX_POINTS ? points : points.filter((_, i) => i % 2 === 0);
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message.replace(/^engine: /, '') : String(error);
+}
+
+export interface TrainingOptions {
+  readonly client: EngineClient;
+  /** The document to train, read when training starts. */
+  readonly document: () => EditorDocument;
+  /** When to apply buffered progress; the next animation frame by default. */
+  readonly schedule?: (task: () => void) => void;
+  /**
+   * The least time between two store updates while progress streams (ms; default 100). The
+   * worker sends up to 30 a second; redrawing the canvas, chart and timeline for each kept
+   * the main thread busy past 50 ms at a time on a small machine, and 10 a second still reads
+   * as live.
+   */
+  readonly minIntervalMs?: number;
+  /** The clock for `minIntervalMs` (performance.now by default). */
+  readonly now?: () => number;
+}
+
+export class Training {
+  readonly store: StoreApi<TrainingState>;
+  private readonly client: EngineClient;
+  private readonly document: () => EditorDocument;
+  private readonly schedule: (task: () => void) => void;
+  private session: number | null = null;
+  private buffered: TrainProgress[] = [];
+  private flushQueued = false;
+  private lastFlush = -Infinity;
+  private lastTimeline = -Infinity;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private readonly minIntervalMs: number;
+  private readonly now: () => number;
+
+  constructor(options: TrainingOptions) {
+    this.client = options.client;
+    this.document = options.document;
+    this.schedule =
+      options.schedule ??
+      ((task) =>
+        typeof requestAnimationFrame === 'function'
+          ? requestAnimationFrame(() => task())
+          : setTimeout(task, 16));
+    this.minIntervalMs = options.minIntervalMs ?? 100;
+    this.now = options.now ?? (() => performance.now());
+    this.store = createStore<TrainingState>(() => ({
+      form: DEFAULT_FORM,
+      progress: null,
+      train: [],
+      validation: [],
+      grads: new Map(),
+      timeline: [],
+      highlight: null,
+      error: null,
+    }));
+    this.client.onTrainProgress((progress, session) => {
+      if (session === this.session) this.receive(progress);
+    });
+  }
+
+  setForm(patch: Partial<TrainForm>): void {
+    this.store.setState((s) => ({ form: { ...s.form, ...patch } }));
+  }
+
+  /** Highlights a canvas node (or none). */
+  highlight(viewNode: string | null): void {
+    if (this.store.getState().highlight !== viewNode) this.store.setState({ highlight: viewNode });
+  }
+
+  /** Starts a new session on the current document (replacing any other). */
+  async start(options: { readonly paused?: boolean } = {}): Promise<void> {
+    const doc = this.document();
+    const problem = trainingProblem(doc);
+    if (problem !== null) {
+      this.store.setState({ error: problem });
+      return;
+    }
+    const { form } = this.store.getState();
+    this.session = null;
+    this.buffered = [];
+    this.store.setState({
+      progress: null,
+      train: [],
+      validation: [],
+      grads: new Map(),
+      error: null,
+    });
+    try {
+      const { session, progress } = await this.client.startTraining(
+        doc.graph,
+        form.dataset,
+        {
+          optimizer: form.optimizer,
+          lr: form.lr,
+          batchSize: form.batchSize,
+          epochs: form.epochs,
+          seed: 0,
+        },
+        { paused: options.paused ?? false },
+      );
+      this.session = session;
+      this.receive(progress, true);
+    } catch (error) {
+      this.store.setState({ error: messageOf(error) });
+    }
+  }
+
+  pause(): Promise<void> {
+    return this.control('train/pause');
+  }
+
+  resume(): Promise<void> {
+    return this.control('train/resume');
+  }
+
+  /** One step; starts a paused session first when there is none. */
+  async step(): Promise<void> {
+    if (this.session === null || this.isFinished()) await this.start({ paused: true });
+    if (this.session !== null) await this.control('train/step');
+  }
+
+  stop(): Promise<void> {
+    return this.control('train/stop');
+  }
+
+  async reset(): Promise<void> {
+    await this.control('train/reset');
+    this.store.setState({ train: [], validation: [], grads: new Map() });
+  }
+
+  private isFinished(): boolean {
+    const status = this.store.getState().progress?.status;
+    return status === 'stopped' || status === 'failed';
+  }
+
+  private async control(
+    control: 'train/pause' | 'train/resume' | 'train/step' | 'train/stop' | 'train/reset',
+  ): Promise<void> {
+    if (this.session === null) return;
+    try {
+      this.receive(await this.client.controlTraining(control), true);
+    } catch (error) {
+      this.store.setState({ error: messageOf(error) });
+    }
+  }
+
+  /**
+   * Buffers a progress for the next update. Streamed progress waits out `minIntervalMs`; an
+   * answer to the user's own request (`direct`) shows on the next frame.
+   */
+  private receive(progress: TrainProgress, direct = false): void {
+    this.buffered.push(progress);
+    if (direct && this.timer !== null) {
+      // Waiting out the interval: the user's own answer does not wait.
+      clearTimeout(this.timer);
+      this.timer = null;
+      this.flushQueued = false;
+    }
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    const wait = direct ? 0 : this.lastFlush + this.minIntervalMs - this.now();
+    const queue = (): void => {
+      this.timer = null;
+      this.schedule(() => {
+        this.flushQueued = false;
+        this.lastFlush = this.now();
+        this.flush();
+      });
+    };
+    if (wait > 0) this.timer = setTimeout(queue, wait);
+    else queue();
+  }
+
+  /** Applies every buffered progress in one store update. */
+  private flush(): void {
+    const batch = this.buffered;
+    this.buffered = [];
+    const last = batch.at(-1);
+    if (!last) return;
+    const s = this.store.getState();
+    let train = s.train;
+    let validation = s.validation;
+    for (const p of batch) {
+      // A reset starts the history again.
+      if (train.length > 0 && p.step < train.at(-1)!.step) {
+        train = [];
+        validation = [];
+      }
+      if (p.loss !== null && p.step > (train.at(-1)?.step ?? 0))
+        train = thin([...train, { step: p.step, loss: p.loss, accuracy: p.accuracy ?? NaN }]);
+      const v = p.validation;
+      if (v && v.step > (validation.at(-1)?.step ?? 0)) validation = thin([...validation, v]);
+    }
+    const grads = new Map<string, number | null>();
+    for (const e of last.edges) grads.set(edgeKey(e.to, e.port), e.norm);
+    const now = this.now();
+    const fresh = last.status !== 'running' || now - this.lastTimeline >= TIMELINE_MS;
+    if (fresh) this.lastTimeline = now;
+    this.store.setState({
+      progress: last,
+      train,
+      validation,
+      timeline: fresh ? last.timeline : s.timeline,
+      grads: last.edges.length > 0 ? grads : s.grads,
+      error: last.error ?? null,
+    });
+  }
+}

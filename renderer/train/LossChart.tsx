@@ -1,0 +1,115 @@
+/**
+ * The loss and accuracy chart (SVG): training-batch loss and accuracy per progress message and
+ * the periodic validation, against the step, loss on the left axis (0 to its largest value)
+ * and accuracy on the right (0 to 1); the step axis grows with the run. It re-renders only when the training store's history
+ * changes, which the store does at most once per animation frame.
+ */
+
+import { memo } from 'react';
+import type { MetricPoint } from '../state/training.js';
+import { useTraining } from './context.js';
+
+const W = 272;
+const H = 150;
+const PAD = { left: 30, right: 28, top: 10, bottom: 18 };
+
+/** The next 1, 2 or 5 times a power of ten at or above n. */
+function roundUp(n: number): number {
+  const p = 10 ** Math.floor(Math.log10(n));
+  return ([1, 2, 5, 10].find((m) => m * p >= n) ?? 10) * p;
+}
+
+function pathOf(
+  points: readonly MetricPoint[],
+  value: (p: MetricPoint) => number,
+  x: (step: number) => number,
+  y: (v: number) => number,
+): string {
+  let d = '';
+  for (const p of points) {
+    const v = value(p);
+    if (!Number.isFinite(v)) continue;
+    d += `${d ? 'L' : 'M'}${x(p.step).toFixed(1)},${y(v).toFixed(1)}`;
+  }
+  return d;
+}
+
+function LossChartView() {
+  const train = useTraining((s) => s.train);
+  const validation = useTraining((s) => s.validation);
+  // The x axis follows the data (to a round number of steps), so a long run's first steps
+  // are not squeezed against the left edge.
+  const total = useTraining((s) => s.progress?.totalSteps ?? 0);
+  const last = Math.max(train.at(-1)?.step ?? 0, validation.at(-1)?.step ?? 0);
+  const maxStep = Math.min(Math.max(1, total), roundUp(Math.max(20, last * 1.15)));
+  let maxLoss = 0;
+  for (const p of train) if (Number.isFinite(p.loss)) maxLoss = Math.max(maxLoss, p.loss);
+  for (const p of validation) if (Number.isFinite(p.loss)) maxLoss = Math.max(maxLoss, p.loss);
+  maxLoss = maxLoss > 0 ? maxLoss * 1.05 : 1;
+  const iw = W - PAD.left - PAD.right;
+  const ih = H - PAD.top - PAD.bottom;
+  const x = (step: number): number => PAD.left + (step / maxStep) * iw;
+  const yLoss = (v: number): number => PAD.top + ih - (Math.min(v, maxLoss) / maxLoss) * ih;
+  const yAcc = (v: number): number => PAD.top + ih - v * ih;
+  const grid = [0, 0.25, 0.5, 0.75, 1];
+  return (
+    <svg
+      className="wg-chart"
+      data-testid="loss-chart"
+      data-points={train.length}
+      width={W}
+      height={H}
+      viewBox={`0 0 ${W} ${H}`}
+      role="img"
+      aria-label="Loss and accuracy by step"
+    >
+      {grid.map((g) => (
+        <g key={g}>
+          <line
+            className="wg-chart__grid"
+            x1={PAD.left}
+            x2={W - PAD.right}
+            y1={yAcc(g)}
+            y2={yAcc(g)}
+          />
+          <text className="wg-chart__tick" x={PAD.left - 4} y={yAcc(g) + 3} textAnchor="end">
+            {Number((maxLoss * g).toPrecision(2))}
+          </text>
+          <text className="wg-chart__tick is-acc" x={W - PAD.right + 4} y={yAcc(g) + 3}>
+            {g}
+          </text>
+        </g>
+      ))}
+      <text className="wg-chart__tick" x={PAD.left} y={H - 4}>
+        0
+      </text>
+      <text className="wg-chart__tick" x={W - PAD.right} y={H - 4} textAnchor="end">
+        {maxStep} steps
+      </text>
+      <path className="wg-chart__line is-loss" d={pathOf(train, (p) => p.loss, x, yLoss)} />
+      <path className="wg-chart__line is-acc" d={pathOf(train, (p) => p.accuracy, x, yAcc)} />
+      <path
+        className="wg-chart__line is-loss is-val"
+        d={pathOf(validation, (p) => p.loss, x, yLoss)}
+      />
+      <path
+        className="wg-chart__line is-acc is-val"
+        d={pathOf(validation, (p) => p.accuracy, x, yAcc)}
+      />
+    </svg>
+  );
+}
+
+export const LossChart = memo(LossChartView);
+
+/** The chart's key: which line is which. */
+export function ChartKey() {
+  return (
+    <div className="wg-chart-key">
+      <span className="is-loss">loss</span>
+      <span className="is-loss is-val">val loss</span>
+      <span className="is-acc">accuracy</span>
+      <span className="is-acc is-val">val accuracy</span>
+    </div>
+  );
+}

@@ -1,0 +1,328 @@
+/**
+ * The Train panel: the form (data set, device, optimizer, learning rate, batch size, epochs),
+ * the session controls (start, pause/resume, one step, stop, reset), progress with the time
+ * left, the current loss and accuracy, the loss chart, the gradient legend and the last step's
+ * lanes timeline. It trains the current document; when that is not a training graph it says
+ * what is missing instead of offering to start.
+ */
+
+import { type ReactNode, useState } from 'react';
+import type { TrainProgress } from '../../engine/protocol/messages.js';
+import { useDocumentState } from '../app/context.js';
+import {
+  DATASET_NAMES,
+  type DevicePolicy,
+  OPTIMIZERS,
+  type TrainForm,
+  type Training,
+  trainingProblem,
+} from '../state/training.js';
+import { FLAG_COLOURS, GRAD_STOPS } from './grad-scale.js';
+import { LanesTimeline } from './LanesTimeline.js';
+import { ChartKey, LossChart } from './LossChart.js';
+import { useTraining } from './context.js';
+
+/** A metric as a plain number (what the `metric-*` hooks read), or a dash before any. */
+function plain(value: number | null | undefined): string {
+  return value === null || value === undefined || Number.isNaN(value)
+    ? '—'
+    : String(Number(value.toPrecision(5)));
+}
+
+function duration(ms: number | null): string {
+  if (ms === null) return '';
+  if (ms < 1000) return `${Math.round(ms)} ms left`;
+  const s = Math.round(ms / 1000);
+  return s < 120 ? `${s} s left` : `${Math.round(s / 60)} min left`;
+}
+
+function Field({ label, children }: { label: string; children: ReactNode }) {
+  return (
+    <label className="wg-train__field">
+      <span>{label}</span>
+      {children}
+    </label>
+  );
+}
+
+/** A number field that commits on blur or Enter, keeping bad text visible until fixed. */
+function NumberField({
+  testId,
+  value,
+  integer,
+  onCommit,
+}: {
+  testId: string;
+  value: number;
+  integer?: boolean;
+  onCommit: (value: number) => void;
+}) {
+  const [text, setText] = useState<string | null>(null);
+  const commit = (): void => {
+    if (text === null) return;
+    const n = Number(text);
+    if (Number.isFinite(n) && n > 0 && (!integer || Number.isInteger(n))) {
+      onCommit(n);
+      setText(null);
+    }
+  };
+  const bad = text !== null && !(Number(text) > 0);
+  return (
+    <input
+      className={`wg-train__input wg-mono${bad ? ' has-error' : ''}`}
+      data-testid={testId}
+      inputMode="decimal"
+      value={text ?? String(value)}
+      onChange={(e) => setText(e.target.value)}
+      onBlur={commit}
+      onKeyDown={(e) => {
+        if (e.key === 'Enter') commit();
+      }}
+    />
+  );
+}
+
+function statusText(p: TrainProgress | null): string {
+  if (!p) return 'Not started';
+  const head =
+    p.status === 'running'
+      ? 'Training'
+      : p.status === 'paused'
+        ? 'Paused'
+        : p.status === 'done'
+          ? 'Done'
+          : p.status === 'stopped'
+            ? 'Stopped'
+            : 'Failed';
+  return `${head} · epoch ${Math.min(p.epoch + 1, p.epochs)}/${p.epochs}`;
+}
+
+function Controls({ training, disabled }: { training: Training; disabled: boolean }) {
+  const status = useTraining((s) => s.progress?.status ?? null);
+  const live = status === 'running' || status === 'paused';
+  return (
+    <div className="wg-train__buttons">
+      <button
+        type="button"
+        className="wg-button is-primary"
+        data-testid="train-start"
+        disabled={disabled}
+        onClick={() => void training.start()}
+      >
+        {status === null ? 'Start' : 'Restart'}
+      </button>
+      <button
+        type="button"
+        className="wg-button"
+        data-testid="train-pause"
+        disabled={!live}
+        onClick={() => void (status === 'running' ? training.pause() : training.resume())}
+      >
+        {status === 'paused' ? 'Resume' : 'Pause'}
+      </button>
+      <button
+        type="button"
+        className="wg-button"
+        data-testid="train-step"
+        disabled={disabled || status === 'done'}
+        title="Pause and take exactly one optimisation step"
+        onClick={() => void training.step()}
+      >
+        Step
+      </button>
+      <button
+        type="button"
+        className="wg-button"
+        data-testid="train-stop"
+        disabled={!live}
+        onClick={() => void training.stop()}
+      >
+        Stop
+      </button>
+      <button
+        type="button"
+        className="wg-button"
+        data-testid="train-reset"
+        disabled={!live && status !== 'done'}
+        title="Back to step 0 with freshly drawn parameters"
+        onClick={() => void training.reset()}
+      >
+        Reset
+      </button>
+    </div>
+  );
+}
+
+function Progress() {
+  const p = useTraining((s) => s.progress);
+  const fraction = p && p.totalSteps > 0 ? p.step / p.totalSteps : 0;
+  return (
+    <div className="wg-train__progress">
+      <div className="wg-train__status">
+        <span data-testid="train-status">{statusText(p)}</span>
+        <span className="wg-train__left" data-testid="train-remaining">
+          {p?.status === 'running' ? duration(p.remainingMs) : ''}
+        </span>
+      </div>
+      <div className="wg-train__bar">
+        <div className="wg-train__bar-fill" style={{ width: `${(fraction * 100).toFixed(1)}%` }} />
+      </div>
+      <div className="wg-train__steps">
+        step <span data-testid="train-step-count">{p?.step ?? 0}</span> / {p?.totalSteps ?? 0}
+        {p?.stepMs != null && ` · ${p.stepMs.toFixed(1)} ms/step`}
+      </div>
+      <div className="wg-train__metrics">
+        <div className="wg-metric">
+          <span className="wg-metric__label">loss</span>
+          <span className="wg-metric__value is-loss" data-testid="metric-loss">
+            {plain(p?.loss)}
+          </span>
+        </div>
+        <div className="wg-metric">
+          <span className="wg-metric__label">accuracy</span>
+          <span className="wg-metric__value is-acc" data-testid="metric-accuracy">
+            {plain(p?.accuracy)}
+          </span>
+        </div>
+        <div className="wg-metric">
+          <span className="wg-metric__label">val acc</span>
+          <span className="wg-metric__value" data-testid="metric-val-accuracy">
+            {plain(p?.validation?.accuracy)}
+          </span>
+        </div>
+      </div>
+    </div>
+  );
+}
+
+export function GradLegend() {
+  return (
+    <div className="wg-grad-legend" data-testid="grad-legend">
+      <div className="wg-grad-legend__title">Edge gradient ‖g‖ (log scale)</div>
+      <div
+        className="wg-grad-legend__scale"
+        style={{ background: `linear-gradient(to right, ${GRAD_STOPS.join(', ')})` }}
+      />
+      <div className="wg-grad-legend__ticks">
+        <span>1e-7</span>
+        <span>1e-2</span>
+        <span>1e3</span>
+      </div>
+      <div className="wg-grad-legend__flags">
+        <span>
+          <i style={{ background: FLAG_COLOURS.vanishing }} /> vanishing &lt; 1e-7
+        </span>
+        <span>
+          <i style={{ background: FLAG_COLOURS.exploding }} /> exploding &gt; 1e3
+        </span>
+        <span>
+          <i style={{ background: FLAG_COLOURS.nan }} /> NaN
+        </span>
+      </div>
+    </div>
+  );
+}
+
+export function TrainPanel({ training }: { training: Training }) {
+  const doc = useDocumentState((s) => s.doc);
+  const problem = trainingProblem(doc);
+  const form = useTraining((s) => s.form);
+  const error = useTraining((s) => s.error);
+  const set = (patch: Partial<TrainForm>): void => training.setForm(patch);
+  return (
+    <div className="wg-train" data-testid="train-panel">
+      <div className="wg-train__form">
+        <Field label="Data set">
+          <select
+            className="wg-train__input"
+            data-testid="dataset-select"
+            value={form.dataset}
+            onChange={(e) => set({ dataset: e.target.value as TrainForm['dataset'] })}
+          >
+            {DATASET_NAMES.map((d) => (
+              <option key={d} value={d}>
+                {d}
+              </option>
+            ))}
+          </select>
+        </Field>
+        <Field label="Device">
+          <select
+            className="wg-train__input"
+            data-testid="device-policy"
+            value={form.device}
+            onChange={(e) => set({ device: e.target.value as DevicePolicy })}
+          >
+            <option value="cpu">cpu</option>
+            <option value="webgpu" disabled>
+              webgpu (not yet)
+            </option>
+            <option value="auto" disabled>
+              auto (not yet)
+            </option>
+          </select>
+        </Field>
+        <Field label="Optimizer">
+          <select
+            className="wg-train__input"
+            data-testid="optimizer-select"
+            value={form.optimizer}
+            onChange={(e) => set({ optimizer: e.target.value as TrainForm['optimizer'] })}
+          >
+            {OPTIMIZERS.map((o) => (
+              <option key={o} value={o}>
+                {o}
+              </option>
+            ))}
+          </select>
+        </Field>
+        <Field label="Learning rate">
+          <NumberField testId="train-lr" value={form.lr} onCommit={(lr) => set({ lr })} />
+        </Field>
+        <Field label="Batch size">
+          <NumberField
+            testId="train-batch-size"
+            value={form.batchSize}
+            integer
+            onCommit={(batchSize) => set({ batchSize })}
+          />
+        </Field>
+        <Field label="Epochs">
+          <NumberField
+            testId="train-epochs"
+            value={form.epochs}
+            integer
+            onCommit={(epochs) => set({ epochs })}
+          />
+        </Field>
+      </div>
+      <p className="wg-train__note">
+        Training runs on the CPU in the engine worker; WebGPU training is not available there yet.
+      </p>
+      {problem !== null && (
+        <p className="wg-train__problem" data-testid="train-problem">
+          {problem}
+        </p>
+      )}
+      <Controls training={training} disabled={problem !== null} />
+      {error !== null && (
+        <p className="wg-train__problem" data-testid="train-error">
+          {error}
+        </p>
+      )}
+      <Progress />
+      <div className="wg-panel-title">Loss and accuracy</div>
+      <LossChart />
+      <ChartKey />
+      <div className="wg-panel-title">Gradients</div>
+      <GradLegend />
+      <div className="wg-panel-title">Last step, by lane</div>
+      <LanesTimeline />
+      <div className="wg-timeline-key">
+        <span className="is-forward">forward</span>
+        <span className="is-backward">backward</span>
+        <span className="is-optimizer">optimizer</span>
+      </div>
+    </div>
+  );
+}
