@@ -12,20 +12,16 @@
  */
 
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
-import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type StaticServer, serveStatic } from '../../scripts/serve.mjs';
+import { type AppBrowser, startAppBrowser } from '../helpers/app-browser.js';
 import { type EngineCheckResult, TRAINING_STEPS, runEngineChecks } from './engine-checks.js';
 import type { EngineWorkerMessage } from './engine-worker.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, '../..');
 
@@ -72,51 +68,38 @@ async function runInNodeWithRelaxedSimd(): Promise<EngineCheckResult> {
 }
 
 describe('the engine in a browser module worker (headless Chromium)', () => {
-  let dir: string | undefined;
-  let server: StaticServer | undefined;
-  let browser: Browser | undefined;
+  let app: AppBrowser | undefined;
   let inBrowser: EngineCheckResult;
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM))
-      throw new Error(
-        `${CHROMIUM} is missing: this test runs the engine in Debian's Chromium. ` +
-          'Install it with `sudo apt-get install chromium` (CI installs it); ' +
-          'never `npx playwright install`.',
-      );
-    dir = await mkdtemp(join(tmpdir(), 'wiregrad-browser-'));
-    await build({
-      entryPoints: [join(here, 'engine-worker.ts')],
-      outfile: join(dir, 'engine-worker.js'),
-      bundle: true,
-      platform: 'browser',
-      format: 'esm',
-      target: 'es2022',
-      sourcemap: 'inline',
-      logLevel: 'silent',
+    app = await startAppBrowser({
+      prefix: 'wiregrad-browser-',
+      missing:
+        "this test runs the engine in Debian's Chromium. " +
+        'Install it with `sudo apt-get install chromium` (CI installs it); ' +
+        'never `npx playwright install`.',
+      extraArgs: ['--enable-unsafe-webgpu'],
+      populate: async (dir) => {
+        await build({
+          entryPoints: [join(here, 'engine-worker.ts')],
+          outfile: join(dir, 'engine-worker.js'),
+          bundle: true,
+          platform: 'browser',
+          format: 'esm',
+          target: 'es2022',
+          sourcemap: 'inline',
+          logLevel: 'silent',
+        });
+        await writeFile(join(dir, 'index.html'), PAGE);
+      },
     });
-    await writeFile(join(dir, 'index.html'), PAGE);
-    server = await serveStatic({ root: dir, port: 0 });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-        '--disable-quic',
-        '--headless=new',
-        '--enable-unsafe-webgpu',
-      ],
-    });
-    const page = await browser.newPage();
+    const page = await app.browser.newPage();
     page.on('pageerror', (error) => pageErrors.push(error.message));
     page.on('console', (message) => {
       if (message.type() === 'error') pageErrors.push(message.text());
     });
-    await page.goto(`${server.url}index.html`);
+    await page.goto(`${app.url}index.html`);
     const message = (await withTimeout(
       page.evaluate('window.engineResult'),
       45_000,
@@ -131,9 +114,7 @@ describe('the engine in a browser module worker (headless Chromium)', () => {
 
   afterAll(async () => {
     // Each step runs even when an earlier one (or beforeAll) failed.
-    await browser?.close().catch(() => undefined);
-    await server?.close().catch(() => undefined);
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await app?.close();
   });
 
   it('runs cross-origin isolated with the WebAssembly SIMD kernels on a shared heap', () => {

@@ -10,22 +10,16 @@
  * Chromium is required, as for test/browser/engine-worker.test.ts.
  */
 
-import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type Browser, type BrowserContext, type Page, chromium } from 'playwright-core';
+import { type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { buildRenderer } from '../../scripts/build.mjs';
-import { type StaticServer, serveStatic } from '../../scripts/serve.mjs';
+import { type AppBrowser, startAppBrowser } from '../helpers/app-browser.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 /** Where screenshots go when WIREGRAD_SCREENSHOTS names a folder (for looking at the UI). */
 const SCREENSHOTS = process.env.WIREGRAD_SCREENSHOTS;
 
-let dir: string | undefined;
-let server: StaticServer | undefined;
-let browser: Browser | undefined;
+let app: AppBrowser | undefined;
 let context: BrowserContext | undefined;
 let page: Page;
 let pageErrors: string[] = [];
@@ -40,37 +34,14 @@ interface PageGlobals {
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM))
-    throw new Error(
-      `${CHROMIUM} is missing: these tests drive the app in Debian's Chromium. ` +
-        'Install it with `sudo apt-get install chromium` (CI installs it).',
-    );
-  dir = await mkdtemp(join(tmpdir(), 'wiregrad-app-'));
-  await buildRenderer(dir);
-  server = await serveStatic({ root: dir, port: 0 });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      '--disable-quic',
-      '--headless=new',
-    ],
-  });
+  app = await startAppBrowser({ prefix: 'wiregrad-app-' });
 }, 60_000);
 
-afterAll(async () => {
-  await browser?.close().catch(() => undefined);
-  await server?.close().catch(() => undefined);
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => app?.close());
 
 /** A fresh page (empty localStorage) with the engine ready. */
 async function openApp(init?: () => void): Promise<void> {
-  context = await browser!.newContext({
+  context = await app!.browser.newContext({
     viewport: { width: 1440, height: 900 },
     acceptDownloads: true,
   });
@@ -81,7 +52,7 @@ async function openApp(init?: () => void): Promise<void> {
     if (message.type() === 'error') pageErrors.push(message.text());
   });
   if (init) await page.addInitScript(init);
-  await page.goto(server!.url);
+  await page.goto(app!.url);
   await page.getByTestId('engine-status').filter({ hasText: 'Engine ready' }).waitFor();
 }
 
@@ -350,7 +321,7 @@ describe('files in web mode without the File System Access API', { timeout: TEST
       page.getByTestId('file-save').click(),
     ]);
     expect(download.suggestedFilename()).toBe('residual-block.ipynb');
-    const path = join(dir!, 'saved.ipynb');
+    const path = join(app!.dir, 'saved.ipynb');
     await download.saveAs(path);
     // A Jupyter notebook whose first cell holds the graph (engine/protocol/notebook.ts).
     const notebook = JSON.parse(await readFile(path, 'utf8')) as {

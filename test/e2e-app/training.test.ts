@@ -10,22 +10,15 @@
  * Chromium is required, as for test/browser/engine-worker.test.ts.
  */
 
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, type BrowserContext, type Page, chromium } from 'playwright-core';
+import { type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { buildRenderer } from '../../scripts/build.mjs';
-import { type StaticServer, serveStatic } from '../../scripts/serve.mjs';
+import { type AppBrowser, startAppBrowser } from '../helpers/app-browser.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 /** Where screenshots go when WIREGRAD_SCREENSHOTS names a folder (for looking at the UI). */
 const SCREENSHOTS = process.env.WIREGRAD_SCREENSHOTS;
 
-let dir: string | undefined;
-let server: StaticServer | undefined;
-let browser: Browser | undefined;
+let app: AppBrowser | undefined;
 let context: BrowserContext | undefined;
 let page: Page;
 let pageErrors: string[] = [];
@@ -52,33 +45,10 @@ interface Win {
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM))
-    throw new Error(
-      `${CHROMIUM} is missing: these tests drive the app in Debian's Chromium. ` +
-        'Install it with `sudo apt-get install chromium` (CI installs it).',
-    );
-  dir = await mkdtemp(join(tmpdir(), 'wiregrad-train-'));
-  await buildRenderer(dir);
-  server = await serveStatic({ root: dir, port: 0 });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      '--disable-quic',
-      '--headless=new',
-    ],
-  });
+  app = await startAppBrowser({ prefix: 'wiregrad-train-' });
 }, 60_000);
 
-afterAll(async () => {
-  await browser?.close().catch(() => undefined);
-  await server?.close().catch(() => undefined);
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => app?.close());
 
 /** Installed before the page's scripts: records every main-thread task over 50 ms. */
 function observeLongTasks(): void {
@@ -103,7 +73,7 @@ function observeLongTasks(): void {
 }
 
 beforeEach(async () => {
-  context = await browser!.newContext({ viewport: { width: 1440, height: 900 } });
+  context = await app!.browser.newContext({ viewport: { width: 1440, height: 900 } });
   page = await context.newPage();
   pageErrors = [];
   page.on('pageerror', (error) => pageErrors.push(error.message));
@@ -111,7 +81,7 @@ beforeEach(async () => {
     if (message.type() === 'error') pageErrors.push(message.text());
   });
   await page.addInitScript(observeLongTasks);
-  await page.goto(server!.url);
+  await page.goto(app!.url);
   await page.getByTestId('engine-status').filter({ hasText: 'Engine ready' }).waitFor();
 });
 

@@ -8,46 +8,15 @@
  */
 
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as wg from '../../index.js';
 import type { Tensor } from '../../index.js';
 import { fusedElementwise } from '../../jit/index.js';
 import { mnistDigits } from '../../node/mnist.js';
-import { initNodeWebGPU } from '../../node/webgpu.js';
 import { expectClose, type Tolerance } from '../../../test/helpers/numeric.js';
-import type { WebGPUBackend } from './index.js';
+import { useNodeWebGPU, values } from '../../../test/helpers/webgpu.js';
 
-let gpu: WebGPUBackend;
-let initError: unknown = null;
-
-beforeAll(async () => {
-  try {
-    gpu = await initNodeWebGPU();
-  } catch (e) {
-    initError = e;
-  }
-}, 60_000);
-
-beforeEach(() => {
-  if (initError) throw initError;
-});
-
-afterAll(() => gpu?.destroy());
-
-/** Deterministic data in [lo, hi) (mulberry32), independent of the engine. */
-function values(shape: readonly number[], seed: number, lo = -1, hi = 1): Float32Array {
-  const n = shape.reduce((a, b) => a * b, 1);
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = lo + (hi - lo) * (((t ^ (t >>> 14)) >>> 0) / 4294967296);
-  }
-  return out;
-}
+const gpu = useNodeWebGPU();
 
 interface Operand {
   readonly data: Float32Array;
@@ -168,12 +137,12 @@ describe('webgpu conv2d matches the CPU, forward and both gradients', () => {
   });
 
   it('reuses one pipeline per op for every geometry', async () => {
-    const before = gpu.stats().pipelines;
+    const before = gpu().stats().pipelines;
     const x = wg.tensor(values([1, 2, 5, 5], 60), { shape: [1, 2, 5, 5], device: 'webgpu' });
     const w = wg.tensor(values([2, 1, 2, 2], 61), { shape: [2, 1, 2, 2], device: 'webgpu' });
     const y = wg.ops.conv2d(x, w, { groups: 2, stride: [1, 2], padding: [1, 0], dilation: 2 });
     await y.data();
-    expect(gpu.stats().pipelines).toBe(before);
+    expect(gpu().stats().pipelines).toBe(before);
     wg.dispose([x, w, y]);
   });
 });
@@ -399,7 +368,7 @@ describe('webgpu fusedElementwise matches the CPU interpreter, forward and gradi
   });
 
   it('a program with more inputs than the device binds is refused, naming the limit', () => {
-    const n = gpu.gpuDevice.limits.maxStorageBuffersPerShaderStage - 1;
+    const n = gpu().gpuDevice.limits.maxStorageBuffersPerShaderStage - 1;
     const xs = Array.from({ length: n }, () => wg.ones([2], { device: 'webgpu' }));
     const program = ['add(x0, x1)', ...xs.slice(2).map((_, k) => `add(t${k}, x${k + 2})`)];
     expect(() => fusedElementwise(xs, program.join('; '))).toThrow(
@@ -412,11 +381,11 @@ describe('webgpu fusedElementwise matches the CPU interpreter, forward and gradi
     const x = wg.tensor(values([4], 300), { shape: [4], device: 'webgpu' });
     const first = fusedElementwise([x], 'mul(x0, 2); exp(t0)');
     await first.data();
-    const before = gpu.stats().pipelines;
+    const before = gpu().stats().pipelines;
     const y = wg.tensor(values([3, 5], 301), { shape: [3, 5], device: 'webgpu' });
     const second = fusedElementwise([y], 'mul(x0, 2); exp(t0)');
     await second.data();
-    expect(gpu.stats().pipelines).toBe(before);
+    expect(gpu().stats().pipelines).toBe(before);
     wg.dispose([x, y, first, second]);
   });
 });

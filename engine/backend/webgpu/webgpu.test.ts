@@ -7,48 +7,18 @@
  * match the CPU exactly. No adapter is a failure, never a skip.
  */
 
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as wg from '../../index.js';
 import type { DType, Tensor, TypedArray } from '../../index.js';
 import { defineOp } from '../../ops/registry.js';
-import { initNodeWebGPU } from '../../node/webgpu.js';
 import { expectClose, type Tolerance } from '../../../test/helpers/numeric.js';
-import { initWebGPU, WEBGPU_TODO, type WebGPUBackend } from './index.js';
-
-let gpu: WebGPUBackend;
-let initError: unknown = null;
-
-beforeAll(async () => {
-  try {
-    gpu = await initNodeWebGPU();
-  } catch (e) {
-    initError = e;
-  }
-}, 60_000);
+import { useNodeWebGPU, values } from '../../../test/helpers/webgpu.js';
+import { initWebGPU, WEBGPU_TODO } from './index.js';
 
 // Without an adapter every test fails with "no WebGPU adapter: …" and what to install.
-beforeEach(() => {
-  if (initError) throw initError;
-});
-
-afterAll(() => gpu?.destroy());
+const gpu = useNodeWebGPU();
 
 // ---- helpers --------------------------------------------------------------------------------
-
-/** Deterministic data in [lo, hi) (mulberry32), independent of the engine. */
-function values(shape: readonly number[], seed: number, lo = -1, hi = 1): Float32Array {
-  const n = shape.reduce((a, b) => a * b, 1);
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = lo + (hi - lo) * (((t ^ (t >>> 14)) >>> 0) / 4294967296);
-  }
-  return out;
-}
 
 /** An operand: its data, shape and dtype, and whether its gradient is checked. */
 interface Operand {
@@ -153,7 +123,7 @@ describe('webgpu device', () => {
     expect(info.map((d) => d.name)).toEqual(expect.arrayContaining(['cpu', 'webgpu']));
     const mine = info.find((d) => d.name === 'webgpu')!;
     expect(mine.description).toMatch(/^WebGPU \(.+\)$/);
-    expect(mine.description).toBe(gpu.description);
+    expect(mine.description).toBe(gpu().description);
   });
 
   it('fails with "no WebGPU adapter" when there is none, or when none answers in time', async () => {
@@ -171,10 +141,10 @@ describe('webgpu device', () => {
     expect(kernelOps.length).toBeGreaterThan(40);
     const missing = kernelOps
       .map((d) => d.name)
-      .filter((name) => !gpu.hasKernel(name) && !WEBGPU_TODO.includes(name));
+      .filter((name) => !gpu().hasKernel(name) && !WEBGPU_TODO.includes(name));
     expect(missing, 'ops with neither a webgpu kernel nor a WEBGPU_TODO entry').toEqual([]);
     // The list stays honest: an op that gains a kernel leaves it.
-    expect(WEBGPU_TODO.filter((name) => gpu.hasKernel(name))).toEqual([]);
+    expect(WEBGPU_TODO.filter((name) => gpu().hasKernel(name))).toEqual([]);
   });
 
   it('names op and device for an op without a kernel', () => {
@@ -252,14 +222,14 @@ describe('webgpu device', () => {
       wg.dispose([x, y, z]);
     };
     await add([3, 4], [4]);
-    const built = gpu.stats().pipelines;
+    const built = gpu().stats().pipelines;
     await add([5, 7], [7]); // same pattern and collapsed rank, other sizes
     await add([2, 9, 7], [9, 7]); // collapses to the same rank-2 broadcast
-    expect(gpu.stats().pipelines).toBe(built);
+    expect(gpu().stats().pipelines).toBe(built);
   });
 
   it('batches dispatches into few submits', async () => {
-    const before = gpu.stats();
+    const before = gpu().stats();
     let x = wg.ones([8], { device: 'webgpu' });
     for (let i = 0; i < 40; i++) {
       const next = x.mul(1.01);
@@ -267,7 +237,7 @@ describe('webgpu device', () => {
       x = next;
     }
     expectClose(await x.data(), new Array(8).fill(1.01 ** 40), { rtol: 1e-5 });
-    const after = gpu.stats();
+    const after = gpu().stats();
     expect(after.dispatches - before.dispatches).toBeGreaterThanOrEqual(80);
     expect(after.submits - before.submits).toBeLessThanOrEqual(4);
     x.dispose();
@@ -833,18 +803,18 @@ describe('webgpu memory', () => {
     for (let i = 0; i < 1000; i++) {
       step();
       if (i === 9) {
-        await gpu.flush();
+        await gpu().flush();
         live = {
           tensors: wg.memory().tensors,
-          buffers: gpu.stats().liveBuffers,
-          created: gpu.stats().created,
+          buffers: gpu().stats().liveBuffers,
+          created: gpu().stats().created,
         };
       }
     }
-    await gpu.flush();
+    await gpu().flush();
     expect(wg.memory().tensors).toBe(live!.tensors);
-    expect(gpu.stats().liveBuffers).toBe(live!.buffers);
-    expect(gpu.stats().created, 'no new GPU buffers after warm-up: the pool reuses them').toBe(
+    expect(gpu().stats().liveBuffers).toBe(live!.buffers);
+    expect(gpu().stats().created, 'no new GPU buffers after warm-up: the pool reuses them').toBe(
       live!.created,
     );
     const last = await lossAt();
