@@ -69,6 +69,40 @@ describe('reverse-mode autodiff', () => {
   });
 });
 
+describe('walkBackward hooks', () => {
+  it('report each step and each contribution with the running sums backward makes', () => {
+    // y = x·x + x at x = [1, 2, 3]: dy/dx = 2x + 1, from three contributions.
+    const x = wg.tensor([1, 2, 3], { requiresGrad: true });
+    const y = x.mul(x).add(x).sum();
+    const steps: string[] = [];
+    const sums: number[][] = [];
+    const contributions: number[][] = [];
+    const results = wg.walkBackward(y, {
+      targets: [x],
+      onStep: (s) => steps.push(s.producer ? s.producer.def.name : 'result'),
+      onContribution: (c) => {
+        if (c.input !== x) return;
+        contributions.push(Array.from(c.contribution.dataSync()));
+        sums.push(Array.from(c.sum.dataSync()));
+      },
+    });
+    expect(steps).toEqual(['sum', 'add', 'mul', 'result']);
+    // add passes dy (ones) to x first; then mul gives x·dy twice (once per use of x).
+    expect(contributions).toEqual([
+      [1, 1, 1],
+      [1, 2, 3],
+      [1, 2, 3],
+    ]);
+    expect(sums).toEqual([
+      [1, 1, 1],
+      [2, 3, 4],
+      [3, 5, 7],
+    ]);
+    expect(Array.from(results.get(x)!.dataSync())).toEqual([3, 5, 7]);
+    expect(x.grad).toBeNull(); // the walk never touches .grad
+  });
+});
+
 describe('memory ownership', () => {
   it('tidy frees everything but what it returns', () => {
     const before = wg.memory();
