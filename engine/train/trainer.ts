@@ -104,6 +104,13 @@ export interface EvalResult {
   readonly rmse?: number;
 }
 
+/** How many rows of `logits` [N, C] have their argmax equal to the label; no gradients. */
+export function countCorrect(logits: Tensor, labels: Tensor): number {
+  return noGrad(() =>
+    tidy(() => ops.sum(ops.cast(ops.equal(ops.argmax(logits, 1), labels), 'i32')).item()),
+  );
+}
+
 export class Trainer {
   readonly graph: Graph;
   readonly config: TrainConfig;
@@ -211,8 +218,7 @@ export class Trainer {
             squaredError += ops.sum(ops.mul(d, d)).item();
             return;
           }
-          const pred = ops.argmax(out, 1);
-          correct += ops.sum(ops.cast(ops.equal(pred, yb), 'i32')).item();
+          correct += countCorrect(out, yb);
         });
       }
     });

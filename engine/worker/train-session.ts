@@ -11,7 +11,6 @@
  */
 
 import { backward } from '../autograd/backward.js';
-import { noGrad } from '../autograd/grad.js';
 import { WiregradError } from '../core/errors.js';
 import type { ClassificationSet } from '../data/synthetic.js';
 import { circles, gaussians, moons, spiral, xor } from '../data/synthetic.js';
@@ -24,7 +23,7 @@ import { ExecutionRecorder, tensorStats } from '../runtime/events.js';
 import { dispose, keep, tidy } from '../runtime/scope.js';
 import { type OpObserver, state } from '../runtime/state.js';
 import type { Tensor } from '../tensor.js';
-import { Trainer, validateTrainConfig, type TrainConfig } from '../train/trainer.js';
+import { Trainer, countCorrect, validateTrainConfig, type TrainConfig } from '../train/trainer.js';
 import type {
   DatasetName,
   EdgeGradient,
@@ -284,8 +283,7 @@ export class TrainSession {
     const logits = values.get(this.outputNode)!;
     const accuracy =
       batch.y.dtype === 'i32' && logits.rank === 2
-        ? noGrad(() => ops.sum(ops.cast(ops.equal(ops.argmax(logits, 1), batch.y), 'i32')).item()) /
-          batch.y.shape[0]!
+        ? countCorrect(logits, batch.y) / batch.y.shape[0]!
         : NaN;
     return { loss: loss.item(), accuracy, edges, devices };
   }

@@ -80,6 +80,25 @@ function splitAt(shape: readonly number[], axis: number): [number, number, numbe
 
 const axisOf = (axis: number, rank: number): number => (axis < 0 ? axis + rank : axis);
 
+/**
+ * The shared prologue of gather and scatterAdd (each other's adjoints): thread i handles the
+ * element at index j = (i / inner) % m of `indices`; an index outside [0, n) is reported (and
+ * `onBad` runs) before returning; else `at` is the flat position along the indexed axis of the
+ * [outer, n, inner] view. Params: p[1] = m, p[2] = n, p[3] = inner.
+ */
+function indexedElement(check: number, onBad: string): string {
+  return `  let m = p[1];
+  let n = p[2];
+  let inner = p[3];
+  let j = (i / inner) % m;
+  let k = indices[j];
+  if (k < 0 || u32(k) >= n) {
+    report(${check}u, k, j, n);
+${onBad}    return;
+  }
+  let at = ((i / (inner * m)) * n + u32(k)) * inner + i % inner;`;
+}
+
 export function registerMovementKernels(gpu: WebGPUBackend): void {
   gpu.registerKernel('expand', (ctx, [x], out) =>
     stridedCopy(ctx, x!, out, 0, broadcastStrides(x!.shape, out.shape)),
@@ -185,17 +204,8 @@ export function registerMovementKernels(gpu: WebGPUBackend): void {
             ['x', 'u32'],
             ['indices', 'i32'],
           ])}\n${errBinding(4)}`,
-          `  let m = p[1];
-  let n = p[2];
-  let inner = p[3];
-  let j = (i / inner) % m;
-  let k = indices[j];
-  if (k < 0 || u32(k) >= n) {
-    report(${IndexCheck.gather}u, k, j, n);
-    out[i] = 0u;
-    return;
-  }
-  out[i] = x[((i / (inner * m)) * n + u32(k)) * inner + i % inner];`,
+          `${indexedElement(IndexCheck.gather, '    out[i] = 0u;\n')}
+  out[i] = x[at];`,
           REPORT,
         ),
       params: [out.size, m, n, inner],
@@ -236,16 +246,8 @@ export function registerMovementKernels(gpu: WebGPUBackend): void {
             ['u', 'u32'],
             ['indices', 'i32'],
           ])}\n${errBinding(4)}`,
-          `  let m = p[1];
-  let n = p[2];
-  let inner = p[3];
-  let j = (i / inner) % m;
-  let k = indices[j];
-  if (k < 0 || u32(k) >= n) {
-    report(${IndexCheck.scatterAdd}u, k, j, n);
-    return;
-  }
-  let dst = ((i / (inner * m)) * n + u32(k)) * inner + i % inner;
+          `${indexedElement(IndexCheck.scatterAdd, '')}
+  let dst = at;
 ${add}`,
           REPORT,
         ),
