@@ -8,6 +8,8 @@
  * - one SGD step of the MNIST CNN (examples/cnn-mnist.json through Graph.run), ours-webgpu vs
  *   ours-cpu (the goal: the GPU step at least 5× faster than the CPU step on the same machine)
  *   and vs the same CNN written in tfjs on tfjs-webgpu.
+ * - `--sweep`: square matmuls with every candidate tiling of the register-blocked kernel, to
+ *   choose the defaults on a new card; and an 8-op elementwise chain, eager against jit.
  * Inputs are random (no dataset: the GPU machine has no network). `--quick` runs tiny sizes so
  * the suite finishes on SwiftShader; its figures only show that everything runs.
  * On a GPU server without Node, run the bundle scripts/pack-gpu.sh makes (docs/gpu-bench.md).
@@ -17,6 +19,12 @@ import { readFileSync } from 'node:fs';
 import * as wg from '../engine/index.js';
 import type { Tensor } from '../engine/index.js';
 import { initNodeWebGPU } from '../engine/node/webgpu.js';
+import {
+  type MatmulTiling,
+  MATMUL_TILINGS,
+  setMatmulTiling,
+  tilingSharedBytes,
+} from '../engine/backend/webgpu/kernels/matmul.js';
 import { type Row, gflops, report, row, timeIt } from './harness.js';
 import {
   type Timer,
@@ -37,7 +45,28 @@ interface Config {
   readonly warmup: number;
   /** Timed runs of the CPU CNN step, which takes seconds at batch 128. */
   readonly cpuRuns: number;
+  /** Matmul sizes at which every candidate tiling is timed (`--sweep`), else none. */
+  readonly sweep: number[];
+  /** Elements of the jit chain case. */
+  readonly chain: number;
 }
+
+/**
+ * Tilings `--sweep` times besides the automatic choice; those needing more workgroup memory
+ * than the device has are skipped.
+ */
+const SWEEP_TILINGS: readonly MatmulTiling[] = [
+  ...MATMUL_TILINGS,
+  { bm: 128, bn: 128, bk: 16, tm: 8, tn: 8 },
+  { bm: 128, bn: 128, bk: 32, tm: 8, tn: 8 },
+  { bm: 128, bn: 64, bk: 16, tm: 8, tn: 4 },
+  { bm: 64, bn: 128, bk: 16, tm: 4, tn: 8 },
+  { bm: 64, bn: 64, bk: 16, tm: 8, tn: 8 },
+  { bm: 64, bn: 64, bk: 8, tm: 4, tn: 4 },
+  { bm: 128, bn: 128, bk: 8, tm: 8, tn: 16 },
+  { bm: 128, bn: 128, bk: 16, tm: 8, tn: 16 },
+  { bm: 64, bn: 128, bk: 8, tm: 4, tn: 8 },
+];
 
 function parseArgs(argv: readonly string[]): Config {
   const quick = argv.includes('--quick');
@@ -57,6 +86,10 @@ function parseArgs(argv: readonly string[]): Config {
     runs: quick ? 3 : 10,
     warmup: quick ? 1 : 3,
     cpuRuns: quick ? 2 : 5,
+    sweep: argv.includes('--sweep')
+      ? (list('--sweep-sizes') ?? (quick ? [64, 128] : [2048, 4096, 8192]))
+      : [],
+    chain: quick ? 1 << 14 : 1 << 20,
   };
 }
 
@@ -110,6 +143,59 @@ async function oursMatmulMs(n: number, c: Config): Promise<number> {
   });
   wg.dispose([a, b]);
   return ms;
+}
+
+/** `--sweep`: every candidate tiling that fits the device, at each sweep size, in ms. */
+async function sweepMatmul(c: Config, maxShared: number): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  const quickTimer = { ...c, warmup: 1, runs: Math.min(c.runs, 5) };
+  const unique = new Map(SWEEP_TILINGS.map((t) => [JSON.stringify(t), t]));
+  for (const t of unique.values()) {
+    if (tilingSharedBytes(t) > maxShared) continue;
+    const name = `${t.bm}x${t.bn}x${t.bk}/${t.tm}x${t.tn}`;
+    setMatmulTiling(t);
+    try {
+      for (const n of c.sweep) {
+        const ms = await oursMatmulMs(n, quickTimer);
+        out.set(`${n} ${name}`, ms);
+        process.stderr.write(
+          `sweep matmul ${n} ${name}: ${fmt(gflops(PER_READ * 2 * n ** 3, ms))} GFLOP/s\n`,
+        );
+      }
+    } finally {
+      setMatmulTiling(null);
+    }
+  }
+  return out;
+}
+
+/**
+ * An 8-op elementwise chain on `c.chain` f32 elements on the GPU, eager against jit, 16 chained
+ * calls per readback (one readback would otherwise dominate). Returns [jit ms, eager ms].
+ */
+async function jitChainMs(c: Config): Promise<[number, number]> {
+  const chain = (a: Tensor, b: Tensor): Tensor =>
+    a.add(b).mul(0.5).sub(b).div(b).relu().mul(a).add(1).sub(b);
+  const jitted = wg.jit(chain);
+  const x = wg.randn([c.chain], { seed: 1, device: 'webgpu' });
+  const y = wg.keep(wg.rand([c.chain], { seed: 2, device: 'webgpu' }).add(0.5));
+  const time = (fn: (a: Tensor, b: Tensor) => Tensor) =>
+    timer(
+      c.warmup,
+      c.runs,
+    )(async () => {
+      const last = wg.tidy(() => {
+        let h = x;
+        for (let i = 0; i < 16; i++) h = fn(h, y).mul(0.001);
+        return h;
+      });
+      await last.data();
+      last.dispose();
+    });
+  const eager = await time(chain);
+  const jit = await time(jitted);
+  wg.dispose([x, y]);
+  return [jit, eager];
 }
 
 async function oursMlpStepMs(device: wg.DeviceName, c: Config): Promise<number> {
@@ -214,6 +300,8 @@ export async function runGpuBench(argv: readonly string[]): Promise<Row[]> {
   const rows: Row[] = [];
   const ours = new Map<number, number>();
   for (const n of c.sizes) ours.set(n, await oursMatmulMs(n, c));
+  const sweep = await sweepMatmul(c, gpu.gpuDevice.limits.maxComputeWorkgroupStorageSize);
+  const [chainJit, chainEager] = await jitChainMs(c);
   const mlpGpu = await oursMlpStepMs('webgpu', c);
   const mlpCpu = await oursMlpStepMs('cpu', c);
   const cnn = new Map<number, [number, number]>();
@@ -223,6 +311,7 @@ export async function runGpuBench(argv: readonly string[]): Promise<Row[]> {
   // tfjs-webgpu last: it takes its own device from the same GPU object.
   const { globals } = await import('webgpu');
   const tfOk = await useTfWebGPU(gpu.gpu, globals);
+  const tfMatmul = new Map<number, number | null>();
   for (const n of c.sizes) {
     const flops = PER_READ * 2 * n ** 3;
     const mine = ours.get(n)!;
@@ -231,7 +320,23 @@ export async function runGpuBench(argv: readonly string[]): Promise<Row[]> {
       `${PER_READ} per readback; ours ${fmt(gflops(flops, mine))} GFLOP/s` +
       (theirs === null ? '' : `, tfjs-webgpu ${fmt(gflops(flops, theirs))} GFLOP/s`);
     rows.push(row('gpu', `matmul ${n}`, mine, 'tfjs-webgpu', theirs, note));
+    tfMatmul.set(n, theirs);
   }
+  for (const [key, ms] of sweep) {
+    const n = Number(key.split(' ')[0]);
+    const rate = `${fmt(gflops(PER_READ * 2 * n ** 3, ms))} GFLOP/s`;
+    rows.push(row('gpu', `matmul ${key}`, ms, 'tfjs-webgpu', tfMatmul.get(n) ?? null, rate));
+  }
+  rows.push(
+    row(
+      'gpu',
+      `jit 8-op chain ${c.chain} f32, 16 per readback`,
+      chainJit,
+      'eager',
+      chainEager,
+      `jit ${(chainEager / chainJit).toFixed(2)}× faster than eager (goal ≥ 3×)`,
+    ),
+  );
   const mlpName = `mlp ${c.mlp.join('-')} b${c.mlpBatch} step`;
   const tfMlp = tfOk ? await tfWebGPUMlpStepMs(c.mlp, c.mlpBatch, timer(c.warmup, c.runs)) : null;
   rows.push(row('gpu', mlpName, mlpGpu, 'tfjs-webgpu', tfMlp));

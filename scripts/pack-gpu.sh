@@ -14,6 +14,11 @@ for dir in .gl/ .devpack/; do
   grep -qx "$dir" .gitignore || { echo "pack-gpu: add '$dir' to .gitignore first" >&2; exit 1; }
 done
 
+# `--bundle-only`: rebuild only the bundle, keeping .gl and node.xz from an earlier run.
+bundle_only=false
+if [ "${1:-}" = --bundle-only ] && [ -d .gl ] && [ -f .devpack/node.xz ]; then bundle_only=true; fi
+
+if ! $bundle_only; then
 # The Vulkan loader and friends, amd64 whatever this machine is (the GPU server is x86-64).
 rm -rf .gl && mkdir -p .gl /tmp/amd64/partial
 o='-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=/tmp/amd64'
@@ -25,6 +30,7 @@ apt-get $o update >/dev/null
 rm -rf .devpack && mkdir -p .devpack
 node_bin="$(readlink -f "$(command -v node)")"
 xz -T2 -c "$node_bin" >.devpack/node.xz
+fi
 
 # The bundle. bench/anchors/tfjs-webgpu.ts loads tfjs with createRequire (tfjs's ES module
 # build does not resolve under Node's ESM loader); esbuild does not follow such a require, so
@@ -37,6 +43,14 @@ import { build } from 'esbuild';
 const bundleRequires = {
   name: 'bundle-create-require',
   setup(b) {
+    // The canvas suite drives a browser; the GPU machine has none: a stub that says so.
+    b.onResolve({ filter: /^playwright-core$/ }, () => ({ path: 'playwright-core', namespace: 'stub' }));
+    b.onLoad({ filter: /.*/, namespace: 'stub' }, () => ({
+      contents:
+        "const no = () => { throw new Error('this bundle has no browser: run the canvas suite from the project'); };" +
+        'export const chromium = { launch: no };',
+      loader: 'js',
+    }));
     b.onLoad({ filter: /bench[\\/]anchors[\\/]tfjs-webgpu\.ts$/ }, async (args) => {
       const src = await readFile(args.path, 'utf8');
       const contents = src

@@ -16,6 +16,7 @@ import { registerConvKernels } from './kernels/conv.js';
 import { registerCreationKernels } from './kernels/creation.js';
 import { registerElementwiseKernels } from './kernels/elementwise.js';
 import { registerFusedKernel } from './kernels/fused.js';
+import { registerMatmulKernel } from './kernels/matmul.js';
 import { registerMovementKernels } from './kernels/movement.js';
 import { registerNnKernels } from './kernels/nn.js';
 import { registerPoolKernels } from './kernels/pool.js';
@@ -41,6 +42,7 @@ export function registerWebGPUKernels(gpu: WebGPUBackend): void {
   registerCreationKernels(gpu);
   registerReduceKernels(gpu);
   registerMovementKernels(gpu);
+  registerMatmulKernel(gpu);
   registerNnKernels(gpu);
   registerConvKernels(gpu);
   registerPoolKernels(gpu);
@@ -82,6 +84,8 @@ export async function initWebGPU(
         maxBufferSize: limits.maxBufferSize,
         // Fused elementwise programs bind one buffer per input.
         maxStorageBuffersPerShaderStage: limits.maxStorageBuffersPerShaderStage,
+        // Larger matmul tiles need more than the default 16 KiB of workgroup memory.
+        maxComputeWorkgroupStorageSize: limits.maxComputeWorkgroupStorageSize,
       },
     }),
     timeoutMs,

@@ -31,6 +31,9 @@ import { f64Unsupported } from './wgsl.js';
 
 const SHADER_STAGE_COMPUTE = 0x4; // GPUShaderStage.COMPUTE
 const MAP_MODE_READ = 0x1; // GPUMapMode.READ
+/** Staging buffers kept for reads (the most recent ones). */
+const STAGING_KEPT = 4;
+
 /** Parameter words of one batch; each dispatch's slice is aligned to the device's offset rule. */
 const ARENA_BYTES = 64 * 1024;
 
@@ -59,6 +62,8 @@ export class WebGPUBackend implements Backend, KernelContext {
 
   private readonly pool: BufferPool;
   private readonly buffers = new Map<number, GPUBuffer>();
+  /** Unmapped staging buffers kept for later reads, at most STAGING_KEPT of them. */
+  private readonly staging: GPUBuffer[] = [];
   private nextId = 1;
   private readonly kernels = new Map<string, WebGPUKernel>();
   private readonly pipelines = new Map<string, CachedPipeline>();
@@ -196,39 +201,57 @@ export class WebGPUBackend implements Backend, KernelContext {
     if (dtype === 'f64') throw f64Unsupported('read');
     const bytes = size * 4;
     // One staging buffer takes the data and, after it, the four index-check words.
-    const staging = this.gpuDevice.createBuffer({
-      size: bytes + 16,
-      usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST,
-    });
+    const staging = this.takeStaging(bytes + 16);
     const encoder = this.commandEncoder();
     this.endPass();
     if (bytes > 0) encoder.copyBufferToBuffer(this.bufferOf(storage), 0, staging, 0, bytes);
     encoder.copyBufferToBuffer(this.indexErrors, 0, staging, bytes, 16);
     this.submit();
-    let words: Uint32Array;
+    let data: ArrayBuffer;
+    let check: Uint32Array;
     try {
-      await staging.mapAsync(MAP_MODE_READ);
-      words = new Uint32Array(staging.getMappedRange().slice(0));
+      await staging.mapAsync(MAP_MODE_READ, 0, bytes + 16);
+      const mapped = staging.getMappedRange(0, bytes + 16);
+      check = new Uint32Array(mapped.slice(bytes, bytes + 16));
+      data = mapped.slice(0, bytes);
       staging.unmap();
     } catch (e) {
+      staging.destroy();
       // A device lost while the read was in flight fails the mapping: say so plainly.
       this.checkUsable('read');
       throw e;
-    } finally {
-      staging.destroy();
     }
+    this.keepStaging(staging);
     this.checkUsable('read');
-    if (words[size] !== 0) throw this.indexError(words.subarray(size, size + 4));
+    if (check[0] !== 0) throw this.indexError(check);
     switch (dtype) {
       case 'f32':
-        return new Float32Array(words.buffer.slice(0, bytes));
+        return new Float32Array(data);
       case 'i32':
-        return new Int32Array(words.buffer.slice(0, bytes));
+        return new Int32Array(data);
       case 'bool':
-        return Uint8Array.from(words.subarray(0, size));
+        return Uint8Array.from(new Uint32Array(data));
       default:
         return dtype satisfies never;
     }
+  }
+
+  /**
+   * A mappable buffer of at least `bytes`: a kept one no more than twice as large, or a new one
+   * (creating and zeroing a buffer per read cost milliseconds for large tensors).
+   */
+  private takeStaging(bytes: number): GPUBuffer {
+    const i = this.staging.findIndex((b) => b.size >= bytes && b.size <= 2 * bytes);
+    if (i >= 0) return this.staging.splice(i, 1)[0]!;
+    return this.gpuDevice.createBuffer({
+      size: bytes,
+      usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST,
+    });
+  }
+
+  private keepStaging(buffer: GPUBuffer): void {
+    this.staging.push(buffer);
+    while (this.staging.length > STAGING_KEPT) this.staging.shift()!.destroy();
   }
 
   /** Submits recorded work and waits until the GPU has finished it. */
@@ -255,6 +278,7 @@ export class WebGPUBackend implements Backend, KernelContext {
 
   /** Destroys the device; tensors on it become unusable. Call initWebGPU() for a new one. */
   destroy(): void {
+    for (const b of this.staging.splice(0)) b.destroy();
     if (this.lost === null) {
       this.submit();
       this.pool.trim();

@@ -14,6 +14,12 @@ import { defineOp } from '../../ops/registry.js';
 import { expectClose, type Tolerance } from '../../../test/helpers/numeric.js';
 import { useNodeWebGPU, values } from '../../../test/helpers/webgpu.js';
 import { initWebGPU, WEBGPU_TODO } from './index.js';
+import {
+  chooseTiling,
+  MATMUL_TILINGS,
+  setMatmulTiling,
+  tilingSharedBytes,
+} from './kernels/matmul.js';
 
 // Without an adapter every test fails with "no WebGPU adapter: …" and what to install.
 const gpu = useNodeWebGPU();
@@ -645,6 +651,48 @@ describe('webgpu matmul and softmax match the CPU, forward and gradient', () => 
       ints([1, 2, 3, 4, 5, 6], [2, 3]),
       ints([1, -1, 2], [3, 1]),
     ]);
+  });
+
+  it('matmul: every register-blocked tiling, ragged edges, transposes and batches', async () => {
+    // Shapes that leave partial tiles in m, n and k for every tiling, and K spanning tiles.
+    const cases: [number[], number[], boolean, boolean][] = [
+      // Gradients run the transposed variants of each case too. Odd sizes fetch scalars;
+      // multiples of 4 fetch vec4s along the contiguous axis.
+      [[37, 45], [45, 70], false, false],
+      [[44, 36], [68, 44], true, true],
+      [[2, 36, 20], [20, 40], false, false],
+      [[130, 9], [9, 131], false, false],
+    ];
+    const tilings = [...MATMUL_TILINGS, { bm: 64, bn: 32, bk: 8, tm: 8, tn: 4 }];
+    try {
+      for (const tiling of tilings) {
+        setMatmulTiling(tiling);
+        for (const [k, [sa, sb, ta, tb]] of cases.entries())
+          await check(
+            `matmul ${JSON.stringify(tiling)} ${JSON.stringify([sa, sb, ta, tb])}`,
+            (a, b) => wg.ops.matmul(a, b, { transposeA: ta, transposeB: tb }),
+            [f(sa, 150 + k), f(sb, 170 + k)],
+            { rtol: 1e-4, atol: 1e-4 },
+          );
+      }
+    } finally {
+      setMatmulTiling(null);
+    }
+    expect(() => setMatmulTiling({ bm: 64, bn: 64, bk: 8, tm: 6, tn: 4 })).toThrow(/not a valid/);
+  }, 120_000);
+
+  it('matmul picks a tiling that fills the GPU for the product size', () => {
+    const big = 1 << 16;
+    expect(chooseTiling(4096, 4096, 1, big)).toEqual(MATMUL_TILINGS[0]);
+    expect(chooseTiling(1024, 1024, 1, big)).toEqual(MATMUL_TILINGS[0]);
+    expect(chooseTiling(768, 768, 1, big)).toEqual(MATMUL_TILINGS[1]);
+    expect(chooseTiling(512, 512, 1, big)).toEqual(MATMUL_TILINGS[2]);
+    expect(chooseTiling(8, 8, 1, big)).toBe('simple');
+    // Many small products fill the GPU as well as one large one.
+    expect(chooseTiling(256, 256, 64, big)).toEqual(MATMUL_TILINGS[0]);
+    // A tiling that needs more workgroup memory than the device has is never chosen.
+    expect(tilingSharedBytes(MATMUL_TILINGS[1]!)).toBeGreaterThan(6000);
+    expect(chooseTiling(4096, 4096, 1, 6000)).toEqual(MATMUL_TILINGS[2]);
   });
 
   it('softmax and logSoftmax along any axis', async () => {
