@@ -76,7 +76,11 @@ export interface WalkOptions extends BackwardOptions {
   readonly targets?: readonly Tensor[];
 }
 
-/** Tensors `root` depends on through the tape, inputs before consumers; stops at `stops`. */
+/**
+ * Tensors `root` depends on through the tape, inputs before consumers. With targets, the walk
+ * goes no further than the targets need: below a target only when another target lies behind
+ * it (the gradient of a target is the total one, also through other targets, as in PyTorch).
+ */
 function topoOrder(root: Tensor, stops: ReadonlySet<Tensor>): Tensor[] {
   const order: Tensor[] = [];
   const seen = new Set<Tensor>();
@@ -86,7 +90,10 @@ function topoOrder(root: Tensor, stops: ReadonlySet<Tensor>): Tensor[] {
   while (stack.length > 0) {
     const top = stack[stack.length - 1]!;
     const [t, i] = top;
-    const inputs = t.producer && !stops.has(t) ? t.producer.inputs : [];
+    const inputs =
+      t.producer && (stops.size === 0 || !stops.has(t) || behind(t, stops))
+        ? t.producer.inputs
+        : [];
     if (i < inputs.length) {
       top[1] = i + 1;
       const child = inputs[i]!;
@@ -100,6 +107,35 @@ function topoOrder(root: Tensor, stops: ReadonlySet<Tensor>): Tensor[] {
     }
   }
   return order;
+}
+
+/** Whether some tensor of `stops` lies strictly behind `t` on the tape (memoised per walk). */
+function behind(t: Tensor, stops: ReadonlySet<Tensor>, memo = new Map<Tensor, boolean>()): boolean {
+  const known = memo.get(t);
+  if (known !== undefined) return known;
+  // Iterative post-order, like topoOrder: deep graphs must not overflow the stack.
+  const stack: [Tensor, number][] = [[t, 0]];
+  const open = new Set<Tensor>([t]);
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1]!;
+    const [u, i] = top;
+    const inputs = u.producer ? u.producer.inputs : [];
+    if (i < inputs.length) {
+      top[1] = i + 1;
+      const x = inputs[i]!;
+      if (x.requiresGrad && !memo.has(x) && !open.has(x)) {
+        open.add(x);
+        stack.push([x, 0]);
+      }
+    } else {
+      stack.pop();
+      memo.set(
+        u,
+        inputs.some((x) => x.requiresGrad && (stops.has(x) || memo.get(x) === true)),
+      );
+    }
+  }
+  return memo.get(t)!;
 }
 
 function seedGradient(root: Tensor, gradient: Tensor | undefined): Tensor {
@@ -141,6 +177,11 @@ function propagate(
     );
   const stops = new Set(targets);
   const order = topoOrder(root, stops);
+  // Targets with another target behind them: their gradient is a result and flows on.
+  const memo = new Map<Tensor, boolean>();
+  const through = new Set(targets.filter((t) => t.producer && behind(t, stops, memo)));
+  // With targets, only tensors that lead to one are worth propagating through.
+  const leads = (t: Tensor): boolean => stops.size === 0 || behind(t, stops, memo);
   const grads = new Map<Tensor, Tensor>();
   // How many map entries hold each gradient tensor: rules may pass `dy` straight through.
   const holds = new Map<Tensor, number>();
@@ -166,13 +207,23 @@ function propagate(
       const t = order[k]!;
       const g = grads.get(t);
       if (!g) continue;
-      if (stops.has(t) || !t.producer) {
+      if (!stops.has(t) && !leads(t)) {
+        // With targets: nothing behind this tensor is wanted.
+        grads.delete(t);
+        release(g);
+        continue;
+      }
+      if ((stops.has(t) && !through.has(t)) || !t.producer) {
         // A target or a leaf: its gradient is a result.
         results.set(t, g);
         protect.add(g);
         if (onStep)
           onStep({ tensor: t, producer: null, upstream: g, inputGradients: NO_GRADIENTS });
         continue;
+      }
+      if (through.has(t)) {
+        results.set(t, g);
+        protect.add(g);
       }
       const { producer } = t;
       const { def, inputs, attrs } = producer;
