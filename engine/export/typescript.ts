@@ -11,7 +11,7 @@
 import type { Graph, GraphNode } from '../graph/graph.js';
 import { nodeToJSON } from '../graph/graph.js';
 import type { ParameterAttrs } from '../graph/ir.js';
-import { Namer, TS_KEYWORDS } from './names.js';
+import { Namer, TS_KEYWORDS, identifier } from './names.js';
 
 export interface TypeScriptExportOptions {
   /** The module the code imports GraphBuilder and Graph from (default `'wiregrad'`). */
@@ -84,7 +84,8 @@ function helperParam(
 interface HelperCall {
   /** How many nodes the call stands for. */
   readonly count: number;
-  readonly code: (ref: (id: string) => string) => string;
+  /** The call, given how to name values and the builder's variable. */
+  readonly code: (ref: (id: string) => string, b: string) => string;
   readonly output: string;
 }
 
@@ -105,7 +106,7 @@ function linearCall(nodes: readonly GraphNode[], i: number, seed: number): Helpe
   return {
     count: 3,
     output: g,
-    code: (ref) => `b.linear(${ref(x)}, ${fin}, ${fout}, ${tsString(g)})`,
+    code: (ref, b) => `${b}.linear(${ref(x)}, ${fin}, ${fout}, ${tsString(g)})`,
   };
 }
 
@@ -143,8 +144,8 @@ function conv2dCall(nodes: readonly GraphNode[], i: number, seed: number): Helpe
   return {
     count: 5,
     output: g,
-    code: (ref) =>
-      `b.conv2d(${ref(x)}, ${cin}, ${cout}, ${k}, ${tsString(g)}` +
+    code: (ref, b) =>
+      `${b}.conv2d(${ref(x)}, ${cin}, ${cout}, ${k}, ${tsString(g)}` +
       `${options.length > 0 ? `, { ${options.join(', ')} }` : ''})`,
   };
 }
@@ -153,8 +154,10 @@ function conv2dCall(nodes: readonly GraphNode[], i: number, seed: number): Helpe
 export function exportTypeScript(graph: Graph, options: TypeScriptExportOptions = {}): string {
   const from = options.importFrom ?? 'wiregrad';
   const fn = options.functionName ?? 'buildGraph';
-  const names = new Namer('camel', [...TS_KEYWORDS, 'b', 'Graph', 'GraphBuilder', 'doc', fn]);
   const nodes = graph.nodes;
+  // The builder is `b`, unless a node would be called b (a·b + c): then it is `builder`.
+  const b = nodes.some((n) => identifier(n.id, 'camel') === 'b') ? 'builder' : 'b';
+  const names = new Namer('camel', [...TS_KEYWORDS, b, 'Graph', 'GraphBuilder', 'doc', fn]);
   const params = nodes.filter((n) => n.op === 'parameter');
   const firstSeed = params.length > 0 ? (params[0]!.attrs as unknown as ParameterAttrs).seed : 1;
   let seed = firstSeed;
@@ -169,7 +172,7 @@ export function exportTypeScript(graph: Graph, options: TypeScriptExportOptions 
   for (let i = 0; i < nodes.length;) {
     const helper = linearCall(nodes, i, seed) ?? conv2dCall(nodes, i, seed);
     if (helper) {
-      lines.push(bind(helper.output, helper.code(ref)));
+      lines.push(bind(helper.output, helper.code(ref, b)));
       seed += 2;
       i += helper.count;
       continue;
@@ -184,7 +187,7 @@ export function exportTypeScript(graph: Graph, options: TypeScriptExportOptions 
     let call: string;
     if (n.op === 'input') {
       const a = json.attrs as { shape: number[]; dtype: string; role: string };
-      call = `b.input(${tsString(n.id)}, ${tsLiteral(a.shape)}, ${tsString(a.dtype)}, ${tsString(a.role)})`;
+      call = `${b}.input(${tsString(n.id)}, ${tsLiteral(a.shape)}, ${tsString(a.dtype)}, ${tsString(a.role)})`;
     } else if (n.op === 'parameter') {
       // The builder numbers seeds itself: write one only where it differs from the count.
       const {
@@ -199,15 +202,15 @@ export function exportTypeScript(graph: Graph, options: TypeScriptExportOptions 
         ...(own !== seed ? { seed: own } : {}),
       };
       seed++;
-      call = `b.parameter(${tsString(n.id)}, ${tsLiteral(shape)}, ${tsLiteral(extra)})`;
+      call = `${b}.parameter(${tsString(n.id)}, ${tsLiteral(shape)}, ${tsLiteral(extra)})`;
     } else {
       const args = `[${n.inputs.map(ref).join(', ')}]`;
-      call = `b.op(${tsString(n.op)}, ${args}, ${tsLiteral(json.attrs)}, ${tsString(n.id)})`;
+      call = `${b}.op(${tsString(n.op)}, ${args}, ${tsLiteral(json.attrs)}, ${tsString(n.id)})`;
     }
-    if (n.group !== undefined) call = `b.grouped(${tsString(n.group)}, () => ${call})`;
+    if (n.group !== undefined) call = `${b}.grouped(${tsString(n.group)}, () => ${call})`;
     lines.push(bind(n.id, call));
   }
-  for (const o of graph.outputs) lines.push(`b.output(${tsString(o.name)}, ${ref(o.node)});`);
+  for (const o of graph.outputs) lines.push(`${b}.output(${tsString(o.name)}, ${ref(o.node)});`);
 
   const hasDetails = Object.keys(details).length > 0;
   const meta = graph.meta !== undefined ? tsLiteral(graph.meta, '  ') : '';
@@ -217,21 +220,21 @@ export function exportTypeScript(graph: Graph, options: TypeScriptExportOptions 
     ? [
         `  // Display names and pinned devices, which the builder does not set.`,
         `  const details: Record<string, { name?: string; device?: 'cpu' | 'webgpu' }> = ${tsLiteral(details, '  ')};`,
-        `  const doc = b.toJSON(${meta});`,
+        `  const doc = ${b}.toJSON(${meta});`,
         `  return Graph.fromJSON({ ...doc, nodes: doc.nodes.map((n) => ({ ...n, ...details[n.id] })) });`,
       ]
-    : [`  return b.build(${meta});`];
+    : [`  return ${b}.build(${meta});`];
   return [
     '/**',
     ` * ${graph.name ?? 'A Wiregrad graph'}, rebuilt with Wiregrad's GraphBuilder.`,
     ...(description ? [` * ${description.replace(/\*\//g, '* /')}`] : []),
-    ' * Exported by Wiregrad: one line per node; `b.linear` and `b.conv2d` make a whole layer.',
+    ` * Exported by Wiregrad: one line per node; \`${b}.linear\` and \`${b}.conv2d\` make a whole layer.`,
     ' */',
     '',
     `import { ${hasDetails ? 'Graph, ' : 'type Graph, '}GraphBuilder } from ${tsString(from)};`,
     '',
     `export function ${fn}(): Graph {`,
-    `  const b = ${builder};`,
+    `  const ${b} = ${builder};`,
     ...lines.map((l) => `  ${l}`),
     ...end,
     '}',

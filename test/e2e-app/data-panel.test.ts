@@ -1,0 +1,189 @@
+/**
+ * The Data tab end to end in web mode (built, served and driven in Debian's headless Chromium
+ * as in canvas.test.ts): the Train form's data set previewed as a table with class counts and
+ * shapes, the MNIST digits as an image grid, and a CSV the user uploads parsed in the engine
+ * worker, with its target column chosen in the panel and the loader's own error (file, line,
+ * reason) shown for a malformed file. Every wait polls the DOM for the state it expects.
+ *
+ * Chromium is required, as for test/browser/engine-worker.test.ts.
+ */
+
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type AppBrowser, startAppBrowser } from '../helpers/app-browser.js';
+
+/** Where screenshots go when WIREGRAD_SCREENSHOTS names a folder (for looking at the UI). */
+const SCREENSHOTS = process.env.WIREGRAD_SCREENSHOTS;
+const TEST_TIMEOUT = 45_000;
+
+let app: AppBrowser | undefined;
+let context: BrowserContext | undefined;
+let page: Page;
+let pageErrors: string[] = [];
+
+beforeAll(async () => {
+  app = await startAppBrowser({ prefix: 'wiregrad-data-' });
+}, 60_000);
+
+afterAll(() => app?.close());
+
+beforeEach(async () => {
+  context = await app!.browser.newContext({ viewport: { width: 1440, height: 900 } });
+  page = await context.newPage();
+  pageErrors = [];
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  page.on('console', (message) => {
+    if (message.type() === 'error') pageErrors.push(message.text());
+  });
+  await page.goto(app!.url);
+  await page.getByTestId('engine-status').filter({ hasText: 'Engine ready' }).waitFor();
+  await page.getByTestId('tab-data').click();
+  await page.getByTestId('data-panel').waitFor();
+});
+
+afterEach(async () => {
+  expect(pageErrors).toEqual([]);
+  await context?.close();
+});
+
+async function screenshot(name: string): Promise<void> {
+  if (SCREENSHOTS) await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
+}
+
+/** Each bar of the class-count chart: class name and count. */
+async function classCounts(): Promise<{ name: string; count: number }[]> {
+  const bars = page.getByTestId('class-counts').locator('li');
+  const out: { name: string; count: number }[] = [];
+  for (let i = 0; i < (await bars.count()); i++) {
+    const bar = bars.nth(i);
+    out.push({
+      name: (await bar.getAttribute('data-class')) ?? '',
+      count: Number(await bar.getAttribute('data-count')),
+    });
+  }
+  return out;
+}
+
+async function headers(): Promise<string[]> {
+  return page.getByTestId('data-preview').locator('th').allTextContents();
+}
+
+describe('the Data panel', { timeout: TEST_TIMEOUT }, () => {
+  it('previews the Train form’s data set: rows, class counts, shapes; then the MNIST digits', async () => {
+    const preview = page.getByTestId('data-preview');
+    await preview.locator('tbody tr').first().waitFor();
+    expect(await preview.getAttribute('data-kind')).toBe('tabular');
+    expect(await headers()).toEqual(['#', 'x0', 'x1', 'label']);
+    expect(await preview.locator('tbody tr').count()).toBe(20);
+    const counts = await classCounts();
+    expect(counts.length).toBeGreaterThanOrEqual(2);
+    expect(counts.reduce((a, c) => a + c.count, 0)).toBe(300);
+    expect(await page.getByTestId('data-shapes').textContent()).toContain('[N, 2] · f32');
+    await screenshot('data-spiral');
+
+    // The selection is the Train form's: choosing here changes it there too.
+    await page.getByTestId('data-dataset').selectOption('mnist');
+    await preview.locator('canvas').first().waitFor();
+    expect(await preview.getAttribute('data-kind')).toBe('images');
+    expect(await preview.locator('canvas').count()).toBe(32);
+    const digits = await classCounts();
+    expect(digits.map((d) => d.name)).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
+    expect(digits.every((d) => d.count > 0)).toBe(true);
+    expect(await page.getByTestId('data-shapes').textContent()).toContain('[N, 1, 28, 28] · f32');
+    // The digits are drawn: some pixels are bright, some dark.
+    const spread = await preview
+      .locator('canvas')
+      .first()
+      .evaluate((el) => {
+        const c = el as unknown as {
+          width: number;
+          height: number;
+          getContext(kind: '2d'): {
+            getImageData(x: number, y: number, w: number, h: number): { data: ArrayLike<number> };
+          };
+        };
+        const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let min = 255;
+        let max = 0;
+        for (let i = 0; i < data.length; i += 4) {
+          min = Math.min(min, data[i]!);
+          max = Math.max(max, data[i]!);
+        }
+        return max - min;
+      });
+    expect(spread).toBeGreaterThan(200);
+    await screenshot('data-mnist');
+    await page.getByTestId('tab-train').click();
+    expect(await page.getByTestId('dataset-select').inputValue()).toBe('mnist');
+  });
+
+  it('previews an uploaded CSV, lets the user pick the target, and names the line of a bad row', async () => {
+    const lines = ['sepal,petal,colour,species'];
+    for (let i = 0; i < 40; i++)
+      lines.push(
+        `${(4 + i / 10).toFixed(1)},${(1 + (i % 7) / 5).toFixed(1)},${i % 2 ? 'red' : 'blue'},` +
+          `${i < 25 ? 'setosa' : 'virginica'}`,
+      );
+    const good = join(app!.dir, 'flowers.csv');
+    await writeFile(good, lines.join('\n') + '\n');
+    await page.getByTestId('csv-upload').setInputFiles(good);
+    const preview = page.getByTestId('data-preview');
+    await preview.locator('th', { hasText: 'species' }).waitFor();
+    expect(await headers()).toEqual([
+      '#',
+      'sepal',
+      'petal',
+      'colour=blue',
+      'colour=red',
+      'species',
+    ]);
+    expect(await preview.locator('tbody tr').first().locator('td').allTextContents()).toEqual([
+      '1',
+      '4',
+      '1',
+      '1',
+      '0',
+      'setosa',
+    ]);
+    expect(await classCounts()).toEqual([
+      { name: 'setosa', count: 25 },
+      { name: 'virginica', count: 15 },
+    ]);
+    await screenshot('data-csv');
+
+    // Another target column: colour becomes the label, species a one-hot feature.
+    await page.getByTestId('csv-target').selectOption('colour');
+    await page.waitForFunction(() => {
+      const g = globalThis as unknown as {
+        document: { querySelector(s: string): { textContent: string | null } | null };
+      };
+      return g.document
+        .querySelector('[data-testid="class-counts"] li')
+        ?.textContent?.includes('blue');
+    });
+    expect(await classCounts()).toEqual([
+      { name: 'blue', count: 20 },
+      { name: 'red', count: 20 },
+    ]);
+    expect((await headers()).at(-1)).toBe('colour');
+
+    const bad = join(app!.dir, 'ragged.csv');
+    await writeFile(bad, 'a,b,label\n1,2,x\n3,4,5,y\n');
+    await page.getByTestId('csv-upload').setInputFiles(bad);
+    const error = page.getByTestId('data-error');
+    await error.waitFor();
+    expect(await error.textContent()).toMatch(
+      /^ragged\.csv, line 3: the row has 4 fields but the header has 3/,
+    );
+    expect(await page.getByTestId('data-preview').count()).toBe(0);
+    await screenshot('data-csv-error');
+
+    const letters = join(app!.dir, 'letters.csv');
+    await writeFile(letters, 'x,y\n1,2\nseven,3\n');
+    await page.getByTestId('csv-upload').setInputFiles(letters);
+    await page.getByTestId('data-error').filter({ hasText: 'letters.csv' }).waitFor();
+    expect(await page.getByTestId('data-error').textContent()).toMatch(/line 3.*'x'/);
+  });
+});
