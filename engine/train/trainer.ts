@@ -5,16 +5,25 @@
  * eagerly on one batch, backpropagates, and applies the optimiser, inside a memory scope so
  * that nothing leaks from step to step. `evaluate` measures loss and accuracy without
  * recording gradients.
+ *
+ * On a device other than the CPU (`{ device: 'webgpu' }`), parameters are uploaded there once
+ * and batches are uploaded each step; results cannot be read synchronously, so `stepQueued`
+ * queues a whole step (forward, backward, optimiser) without waiting and returns a promise of
+ * its loss, read back asynchronously: the caller may queue the next step before the previous
+ * loss has arrived, which keeps the GPU busy and the caller's event loop free.
+ * `evaluateQueued` is `evaluate` with one asynchronous read at the end.
  */
 
+import type { DeviceName } from '../backend/backend.js';
 import { WiregradError } from '../core/errors.js';
 import type { Graph } from '../graph/graph.js';
 import { noGrad } from '../autograd/grad.js';
-import { tidy } from '../runtime/scope.js';
+import { dispose, keep, tidy } from '../runtime/scope.js';
 import type { Tensor } from '../tensor.js';
 import * as ops from '../ops/index.js';
 import { type Optimizer, SGD, Adam, AdamW } from '../optim/index.js';
 import { CosineAnnealingLR, StepLR, type LRScheduler } from '../optim/index.js';
+import { uploadSync } from './device.js';
 
 export interface OptimizerConfig {
   readonly type: 'sgd' | 'adam' | 'adamw';
@@ -104,11 +113,26 @@ export interface EvalResult {
   readonly rmse?: number;
 }
 
+/**
+ * How many rows of `logits` [N, C] have their argmax equal to the label, as an i32 scalar on
+ * the logits' device (nothing is read); no gradients.
+ */
+export function correctCount(logits: Tensor, labels: Tensor): Tensor {
+  return noGrad(() =>
+    tidy(() => ops.sum(ops.cast(ops.equal(ops.argmax(logits, 1), labels), 'i32'))),
+  );
+}
+
 /** How many rows of `logits` [N, C] have their argmax equal to the label; no gradients. */
 export function countCorrect(logits: Tensor, labels: Tensor): number {
-  return noGrad(() =>
-    tidy(() => ops.sum(ops.cast(ops.equal(ops.argmax(logits, 1), labels), 'i32')).item()),
-  );
+  return tidy(() => correctCount(logits, labels).item());
+}
+
+export interface TrainerOptions {
+  /** Where parameters live and steps run (default 'cpu'); the device must be initialised. */
+  readonly device?: DeviceName;
+  /** Devices of single parameters, by node id, over `device` (a placed graph's). */
+  readonly paramDevices?: ReadonlyMap<string, DeviceName>;
 }
 
 export class Trainer {
@@ -120,11 +144,14 @@ export class Trainer {
   private readonly dataInput: string;
   private readonly labelInput: string;
   private readonly outputName: string;
+  /** The device parameters live on and steps run on. */
+  readonly device: DeviceName;
   stepCount = 0;
 
-  constructor(graph: Graph, config: TrainConfig) {
+  constructor(graph: Graph, config: TrainConfig, options: TrainerOptions = {}) {
     this.graph = graph;
     this.config = config;
+    this.device = options.device ?? 'cpu';
     const inputs = graph.inputs;
     const data = inputs.find((n) => n.attrs['role'] === 'data');
     const label = inputs.find((n) => n.attrs['role'] === 'label');
@@ -142,6 +169,10 @@ export class Trainer {
       throw new WiregradError("a training graph needs an output named 'logits' or 'output'");
     this.outputName = out;
     this.params = graph.initParameters();
+    for (const [id, p] of this.params) {
+      const device = options.paramDevices?.get(id) ?? this.device;
+      if (device !== p.device) this.params.set(id, keep(uploadSync(p, device)));
+    }
     const list = [...this.params.values()];
     const o = config.optimizer;
     this.optimizer =
@@ -179,6 +210,92 @@ export class Trainer {
     });
     this.stepCount++;
     return loss;
+  }
+
+  /**
+   * One optimisation step on a batch, queued without waiting for the device: returns at once
+   * with a promise of the batch loss (the same number `step` returns), read back
+   * asynchronously. Batches on the CPU are uploaded to the trainer's device. Steps queued one
+   * after another run in order; the parameters are updated by the time the next one runs.
+   */
+  stepQueued(x: Tensor, y: Tensor): Promise<number> {
+    return readScalars(this.queueStep(x, y, false)).then((v) => v[0]!);
+  }
+
+  /**
+   * `stepQueued`, also counting the batch's correct predictions (argmax of the output equal
+   * to the label; classification graphs only), read back with the loss in one read.
+   */
+  stepQueuedWithAccuracy(x: Tensor, y: Tensor): Promise<{ loss: number; correct: number }> {
+    return readScalars(this.queueStep(x, y, true)).then((v) => ({ loss: v[0]!, correct: v[1]! }));
+  }
+
+  /** Queues one step; returns [loss] or [loss, correct] on the device, unread. */
+  private queueStep(x: Tensor, y: Tensor, accuracy: boolean): Tensor {
+    const result = tidy(() => {
+      const label = uploadSync(y, this.device);
+      const outs = this.graph.run(
+        { [this.dataInput]: uploadSync(x, this.device), [this.labelInput]: label },
+        { params: this.params },
+      );
+      const l = outs['loss']!;
+      this.optimizer.zeroGrad();
+      l.backward();
+      this.optimizer.step();
+      if (!accuracy) return ops.reshape(l.detach(), [1]);
+      const correct = ops.cast(correctCount(outs[this.outputName]!, label), 'f32');
+      return ops.stack([l.detach(), correct]);
+    });
+    this.stepCount++;
+    return result;
+  }
+
+  /**
+   * `evaluate` on the trainer's device: every batch is queued, and the sums are read back once,
+   * asynchronously, at the end.
+   */
+  async evaluateQueued(x: Tensor, y: Tensor, batchSize = 500): Promise<EvalResult> {
+    const n = x.shape[0]!;
+    const regression = y.dtype === 'f32';
+    const totals = noGrad(() => {
+      const parts: Tensor[] = [];
+      try {
+        for (let start = 0; start < n; start += batchSize) {
+          const size = Math.min(batchSize, n - start);
+          parts.push(keep(tidy(() => this.evaluationSums(x, y, start, size, regression))));
+        }
+        return tidy(() => ops.sum(ops.stack(parts), 0));
+      } finally {
+        dispose(parts);
+      }
+    });
+    const [lossSum, score] = await readScalars(totals);
+    if (regression)
+      return { loss: lossSum! / n, accuracy: NaN, count: n, rmse: Math.sqrt(score! / y.size) };
+    return { loss: lossSum! / n, accuracy: score! / n, count: n };
+  }
+
+  /** [loss × size, correct count or squared error] of one evaluation batch, on the device. */
+  private evaluationSums(
+    x: Tensor,
+    y: Tensor,
+    start: number,
+    size: number,
+    regression: boolean,
+  ): Tensor {
+    const xb = ops.slice(x, [start, ...x.shape.slice(1).map(() => 0)], [size, ...x.shape.slice(1)]);
+    const yb = uploadSync(ops.slice(y, [start], [size]), this.device);
+    const outs = this.graph.run(
+      { [this.dataInput]: uploadSync(xb, this.device), [this.labelInput]: yb },
+      { params: this.params, training: false },
+    );
+    const out = outs[this.outputName]!;
+    let score: Tensor;
+    if (regression) {
+      const d = ops.sub(ops.reshape(out, yb.shape), yb);
+      score = ops.sum(ops.mul(d, d));
+    } else score = ops.cast(correctCount(out, yb), 'f32');
+    return ops.stack([ops.mul(outs['loss']!, size), score]);
   }
 
   /** Call at the end of each epoch: advances the learning-rate schedule. */
@@ -226,4 +343,18 @@ export class Trainer {
       return { loss: lossSum / n, accuracy: NaN, count: n, rmse: Math.sqrt(squaredError / y.size) };
     return { loss: lossSum / n, accuracy: correct / n, count: n };
   }
+}
+
+/** The values of `t` as numbers, read asynchronously; `t` is disposed once read. */
+function readScalars(t: Tensor): Promise<number[]> {
+  return t.data().then(
+    (d) => {
+      t.dispose();
+      return Array.from(d, Number);
+    },
+    (e: unknown) => {
+      t.dispose();
+      throw e;
+    },
+  );
 }
