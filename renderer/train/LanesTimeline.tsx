@@ -1,6 +1,7 @@
 /**
  * The last training step as a lanes timeline: one row per execution lane, one bar per executed
- * op (`data-node` is the graph node, `data-lane` the lane, `data-phase` its phase), coloured by
+ * op (`data-node` is the graph node, `data-lane` the lane, `data-phase` its phase,
+ * `data-start`/`data-end` its times in ms from the step's start), coloured by
  * phase (forward, backward, optimizer). Hovering a bar highlights the canvas node that drew its
  * graph node (a layer's matmul highlights the layer) and names the op and its time below.
  *
@@ -43,6 +44,7 @@ function markup(timeline: readonly TimelineEntry[], lanes: readonly number[], en
     out +=
       `<rect class="wg-timeline__bar is-${escape(e.phase)}" data-i="${i}" ` +
       `data-node="${escape(forwardNode(e))}" data-lane="${e.lane}" data-phase="${escape(e.phase)}" ` +
+      `data-start="${e.start.toFixed(4)}" data-end="${e.end.toFixed(4)}" ` +
       `x="${x0.toFixed(2)}" y="${row * ROW + 2}" width="${width.toFixed(2)}" height="${ROW - 6}"/>`;
   });
   return out;

@@ -18,7 +18,13 @@ import {
   trainingProblem,
 } from '../state/training.js';
 import { FLAG_COLOURS, GRAD_STOPS } from './grad-scale.js';
+import { DeviceNote, DevicePolicySelect, useWebGPUAvailability } from './DevicePolicy.js';
 import { LanesTimeline } from './LanesTimeline.js';
+import { EdgeLegend, EdgeViewToggle } from './EdgeViewToggle.js';
+import { Histograms } from './Histograms.js';
+import { Scrubber } from './Scrubber.js';
+import { scrubbedMetrics } from './views-state.js';
+import { LearnedViews } from './LearnedViews.js';
 import { ChartKey, LossChart } from './LossChart.js';
 import { useTraining } from './context.js';
 
@@ -154,7 +160,10 @@ function Controls({ training, disabled }: { training: Training; disabled: boolea
 }
 
 function Progress() {
-  const p = useTraining((s) => s.progress);
+  const live = useTraining((s) => s.progress);
+  // Scrubbed: the metrics of the shown step.
+  const past = useTraining((s) => scrubbedMetrics(s.views, s.train));
+  const p = live && past ? { ...live, loss: past.loss, accuracy: past.accuracy } : live;
   const fraction = p && p.totalSteps > 0 ? p.step / p.totalSteps : 0;
   return (
     <div className="wg-train__progress">
@@ -227,6 +236,7 @@ export function TrainPanel({ training }: { training: Training }) {
   const doc = useDocumentState((s) => s.doc);
   const problem = trainingProblem(doc);
   const form = useTraining((s) => s.form);
+  const gpu = useWebGPUAvailability();
   const error = useTraining((s) => s.error);
   const set = (patch: Partial<TrainForm>): void => training.setForm(patch);
   return (
@@ -241,26 +251,17 @@ export function TrainPanel({ training }: { training: Training }) {
           >
             {DATASET_NAMES.map((d) => (
               <option key={d} value={d}>
-                {d}
+                {d === 'mnist' ? 'mnist digits' : d}
               </option>
             ))}
           </select>
         </Field>
         <Field label="Device">
-          <select
-            className="wg-train__input"
-            data-testid="device-policy"
+          <DevicePolicySelect
             value={form.device}
-            onChange={(e) => set({ device: e.target.value as DevicePolicy })}
-          >
-            <option value="cpu">cpu</option>
-            <option value="webgpu" disabled>
-              webgpu (not yet)
-            </option>
-            <option value="auto" disabled>
-              auto (not yet)
-            </option>
-          </select>
+            gpu={gpu}
+            onChange={(device: DevicePolicy) => set({ device })}
+          />
         </Field>
         <Field label="Optimizer">
           <select
@@ -296,9 +297,7 @@ export function TrainPanel({ training }: { training: Training }) {
           />
         </Field>
       </div>
-      <p className="wg-train__note">
-        Training runs on the CPU in the engine worker; WebGPU training is not available there yet.
-      </p>
+      <DeviceNote policy={form.device} gpu={gpu} />
       {problem !== null && (
         <p className="wg-train__problem" data-testid="train-problem">
           {problem}
@@ -314,8 +313,12 @@ export function TrainPanel({ training }: { training: Training }) {
       <div className="wg-panel-title">Loss and accuracy</div>
       <LossChart />
       <ChartKey />
-      <div className="wg-panel-title">Gradients</div>
-      <GradLegend />
+      <LearnedViews training={training} />
+      <div className="wg-panel-title">Recorded steps</div>
+      <Scrubber />
+      <div className="wg-panel-title">Edges</div>
+      <EdgeViewToggle />
+      <EdgeLegend gradients={<GradLegend />} />
       <div className="wg-panel-title">Last step, by lane</div>
       <LanesTimeline />
       <div className="wg-timeline-key">
@@ -323,6 +326,8 @@ export function TrainPanel({ training }: { training: Training }) {
         <span className="is-backward">backward</span>
         <span className="is-optimizer">optimizer</span>
       </div>
+      <div className="wg-panel-title">Weights and gradients over time</div>
+      <Histograms />
     </div>
   );
 }

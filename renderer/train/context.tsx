@@ -8,6 +8,7 @@ import { type ReactNode, createContext, useContext } from 'react';
 import { useStore } from 'zustand';
 import { type StoreApi, createStore } from 'zustand/vanilla';
 import { DEFAULT_FORM, type Training, type TrainingState } from '../state/training.js';
+import { EMPTY_VIEWS } from './views-state.js';
 
 const TrainingContext = createContext<Training | null>(null);
 
@@ -20,6 +21,9 @@ const IDLE: StoreApi<TrainingState> = createStore<TrainingState>(() => ({
   timeline: [],
   highlight: null,
   error: null,
+  boundary: null,
+  confusion: null,
+  views: EMPTY_VIEWS,
 }));
 
 export function TrainingProvider({
