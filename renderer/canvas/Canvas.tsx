@@ -14,6 +14,7 @@ import {
   type NodeChange,
   Background,
   BackgroundVariant,
+  ControlButton,
   Controls,
   MiniMap,
   ReactFlow,
@@ -34,16 +35,31 @@ import { useShallow } from 'zustand/shallow';
 import { useDocumentState, useEditor, useSelection } from '../app/context.js';
 import type { Point } from '../state/document.js';
 import type { DocumentView } from '../state/view.js';
-import { type CanvasNode, OpNode } from './OpNode.js';
+import { GroupFrames } from './GroupFrames.js';
+import { type CanvasGroupNode, GroupNode } from './GroupNode.js';
+import { EdgeLabelLayerProvider } from './edge-label-layer.js';
+import { type CanvasNode as OpCanvasNode, OpNode } from './OpNode.js';
 import { QuickInsert } from './QuickInsert.js';
 import { type CanvasEdge, ShapeEdge } from './ShapeEdge.js';
+import { ShortcutsHelp } from './ShortcutsHelp.js';
+import { Toast } from './Toast.js';
+
+/** A card on the canvas: an op or layer, or a collapsed group. */
+type CanvasNode = OpCanvasNode | CanvasGroupNode;
 
 /** Defined once at module scope, as React Flow requires (a new object re-mounts every node). */
-const nodeTypes = { op: OpNode };
+const nodeTypes = { op: OpNode, 'group-card': GroupNode };
 const edgeTypes = { shape: ShapeEdge };
 
 /** The MIME type palette entries are dragged with. */
 export const PALETTE_DRAG_TYPE = 'application/x-wiregrad-item';
+
+/**
+ * From this many cards on, only those in view are mounted (React Flow's
+ * `onlyRenderVisibleElements`): a large model then pans and zooms at the cost of what is on
+ * screen. Small models keep every card mounted, which keeps drags and hooks simplest.
+ */
+const VISIBLE_ONLY_FROM = 300;
 
 /** Where a dropped node's top-left goes relative to the cursor (about its header's middle). */
 const DROP_OFFSET = { x: 98, y: 24 };
@@ -73,7 +89,8 @@ function reconcile(
       prev.position.y === position.y
     )
       return prev;
-    return { ...prev, id: v.id, type: 'op', position, data: { view: v }, selected: isSelected };
+    const type = v.kind === 'group' ? ('group-card' as const) : ('op' as const);
+    return { ...prev, id: v.id, type, position, data: { view: v }, selected: isSelected };
   });
 }
 
@@ -167,6 +184,17 @@ export function Canvas() {
     [editor, selectedNodes],
   );
 
+  // A double-click on a collapsed group opens it.
+  const onNodeDoubleClick = useCallback(
+    (event: MouseEvent, node: CanvasNode) => {
+      if (node.data.view.kind !== 'group') return;
+      // Not also a double-click on the background (which opens the quick-insert box).
+      event.stopPropagation();
+      editor.setGroupOpen(node.id, true);
+    },
+    [editor],
+  );
+
   const onConnect = useCallback(
     (c: Connection) => {
       editor.connect(c.source, c.target, portOf(c.targetHandle));
@@ -221,39 +249,53 @@ export function Canvas() {
       onDrop={onDrop}
       onDoubleClick={onDoubleClick}
     >
-      <ReactFlow<CanvasNode, CanvasEdge>
-        nodes={nodes}
-        edges={edges}
-        nodeTypes={nodeTypes}
-        edgeTypes={edgeTypes}
-        onNodesChange={onNodesChange}
-        onEdgesChange={onEdgesChange}
-        onNodeDragStop={onNodeDragStop}
-        onConnect={onConnect}
-        isValidConnection={isValidConnection}
-        colorMode="dark"
-        fitView={fitOnStart}
-        fitViewOptions={{ padding: 0.2, maxZoom: 1 }}
-        minZoom={0.15}
-        maxZoom={2}
-        zoomOnDoubleClick={false}
-        deleteKeyCode={null}
-        selectionKeyCode="Shift"
-        multiSelectionKeyCode={['Meta', 'Control']}
-        connectionRadius={28}
-        defaultEdgeOptions={{ type: 'shape' }}
-      >
-        <Background variant={BackgroundVariant.Dots} gap={22} size={1.4} color="#2b323d" />
-        <MiniMap
-          pannable
-          zoomable
-          className="wg-minimap"
-          nodeBorderRadius={6}
-          nodeColor={(n) => `var(--tone-${(n as CanvasNode).data.view.tone})`}
-          maskColor="rgba(10, 12, 16, 0.72)"
-        />
-        <Controls className="wg-controls" showInteractive={false} />
-      </ReactFlow>
+      <EdgeLabelLayerProvider>
+        <ReactFlow<CanvasNode, CanvasEdge>
+          nodes={nodes}
+          edges={edges}
+          nodeTypes={nodeTypes}
+          edgeTypes={edgeTypes}
+          onNodesChange={onNodesChange}
+          onEdgesChange={onEdgesChange}
+          onNodeDragStop={onNodeDragStop}
+          onNodeDoubleClick={onNodeDoubleClick}
+          onConnect={onConnect}
+          isValidConnection={isValidConnection}
+          colorMode="dark"
+          onlyRenderVisibleElements={view.nodes.length >= VISIBLE_ONLY_FROM}
+          fitView={fitOnStart}
+          fitViewOptions={{ padding: 0.2, maxZoom: 1 }}
+          minZoom={0.15}
+          maxZoom={2}
+          zoomOnDoubleClick={false}
+          deleteKeyCode={null}
+          selectionKeyCode="Shift"
+          multiSelectionKeyCode={['Meta', 'Control']}
+          connectionRadius={28}
+          defaultEdgeOptions={{ type: 'shape' }}
+        >
+          <Background variant={BackgroundVariant.Dots} gap={22} size={1.4} color="#2b323d" />
+          <MiniMap
+            pannable
+            zoomable
+            className="wg-minimap"
+            nodeBorderRadius={6}
+            nodeColor={(n) => `var(--tone-${(n as CanvasNode).data.view.tone})`}
+            maskColor="rgba(10, 12, 16, 0.72)"
+          />
+          <Controls className="wg-controls" showInteractive={false}>
+            <ControlButton
+              data-testid="shortcuts-help-button"
+              title="Keyboard shortcuts (F1)"
+              aria-label="Keyboard shortcuts"
+              onClick={() => editor.toggleShortcutsHelp()}
+            >
+              ?
+            </ControlButton>
+          </Controls>
+          <GroupFrames />
+        </ReactFlow>
+      </EdgeLabelLayerProvider>
       {view.nodes.length === 0 && (
         <div className="wg-canvas__empty">
           <div className="wg-canvas__empty-title">An empty model</div>
@@ -273,6 +315,8 @@ export function Canvas() {
           onClose={() => setQuickInsert(null)}
         />
       )}
+      <Toast />
+      <ShortcutsHelp />
     </div>
   );
 }

@@ -13,6 +13,7 @@ import { memo, useMemo } from 'react';
 import { useAnalysis, useDocumentState, useEditor } from '../app/context.js';
 import { type NodeProblem, fixesFor } from '../state/diagnostics.js';
 import { useTraining } from '../train/context.js';
+import { useTeachMark } from '../teach/context.js';
 import type { ViewNode } from '../state/view.js';
 import { attrSummary, formatShape } from './format.js';
 import { TONE_GLYPHS } from './tones.js';
@@ -77,7 +78,13 @@ function OpNodeCard({ data, selected }: NodeProps<CanvasNode>) {
   });
   // Once training has run: the device the node's output was computed on (a layer's output op).
   const device = useTraining((t) => t.progress?.devices[view.output] ?? null);
+  // A device the user pinned the node to (inspector → Run on), shown before training too.
+  const pin = useDocumentState(
+    (s) => s.doc.graph.nodes.find((n) => n.id === view.output)?.device ?? null,
+  );
   const highlighted = useTraining((t) => t.highlight === view.id);
+  // While the autodiff teacher runs: evaluated, differentiated or current, with the numbers.
+  const teach = useTeachMark(view.id);
   const error = problems.length > 0;
   const portProblems = new Set(problems.flatMap((p) => (p.port !== undefined ? [p.port] : [])));
   // Inputs not connected yet: unfinished, not wrong, so only their handles say so.
@@ -88,6 +95,7 @@ function OpNodeCard({ data, selected }: NodeProps<CanvasNode>) {
   if (selected) classes.push('is-selected');
   if (error) classes.push('has-error');
   if (highlighted) classes.push('is-highlighted');
+  if (teach) classes.push(`is-teach-${teach.status}`);
   // Inputs spread along the top edge, the output in the middle of the bottom edge: data flows
   // down the canvas, as in Netron and TensorBoard, which keeps deep models readable.
   const at = (i: number): string => `${((i + 1) / (view.ports.length + 1)) * 100}%`;
@@ -142,9 +150,21 @@ function OpNodeCard({ data, selected }: NodeProps<CanvasNode>) {
         <span className="wg-node__id" title={view.id}>
           {view.id}
         </span>
-        {device !== null && (
-          <span className="wg-node__device" title={`Ran on ${device} in the last training step`}>
-            {device}
+        {(device ?? pin) !== null && (
+          <span
+            className={`wg-node__device${pin !== null ? ' is-pinned' : ''}`}
+            data-testid={`device-${view.id}`}
+            title={
+              (device !== null ? `Ran on ${device} in the last training step` : '') +
+              (pin !== null ? `${device !== null ? '; p' : 'P'}inned to ${pin}` : '')
+            }
+          >
+            {pin !== null && (
+              <span className="wg-node__pin" aria-hidden="true">
+                ⌖{' '}
+              </span>
+            )}
+            {device ?? pin}
           </span>
         )}
       </div>
@@ -160,6 +180,18 @@ function OpNodeCard({ data, selected }: NodeProps<CanvasNode>) {
         </div>
       )}
       {error && <ProblemBox view={view} problems={problems} />}
+      {teach && (
+        <div className="wg-node__teach" data-testid={`teach-mark-${view.id}`}>
+          <span className="wg-node__teach-value" title={teach.value ?? ''}>
+            = {teach.value}
+          </span>
+          {teach.grad !== null && (
+            <span className="wg-node__teach-grad" title={teach.grad}>
+              ∂L = {teach.grad}
+            </span>
+          )}
+        </div>
+      )}
       <div className="wg-node__out">
         <span
           className={shape ? 'wg-node__shape' : 'wg-node__shape is-unknown'}

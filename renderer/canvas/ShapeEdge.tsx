@@ -5,21 +5,24 @@
  * training has run, its colour and width show the gradient norm that flowed along it in the
  * last step (log scale, train/grad-scale.ts), and `data-grad-norm` and the label's
  * tooltip carry it (not the label's text, whose changing width would re-lay it out each update).
+ * The step shown is the training views' (the latest, or the one scrubbed to); in the Activations
+ * view the colour follows the forward value's size instead (`data-act-norm`). Flagged gradients
+ * carry `data-grad-flag` (vanishing, exploding, nan). Hovering the edge or its label shows
+ * its numbers and history (train/EdgeInspect.tsx).
  */
 
-import {
-  type Edge,
-  type EdgeProps,
-  BaseEdge,
-  EdgeLabelRenderer,
-  getBezierPath,
-} from '@xyflow/react';
-import { memo } from 'react';
+import { type Edge, type EdgeProps, BaseEdge, getBezierPath } from '@xyflow/react';
+import { memo, useState } from 'react';
 import { useAnalysis, useDocumentState } from '../app/context.js';
 import { edgeKey } from '../state/training.js';
 import { useTraining } from '../train/context.js';
+import { useTeachGradNorm } from '../teach/context.js';
 import { classifyGrad, formatNorm, gradStyle } from '../train/grad-scale.js';
+import { EdgeInspectAt } from '../train/EdgeInspect.js';
+import { activationStyle, rms } from '../train/edge-style.js';
+import { EdgeLabelPortal } from './edge-label-layer.js';
 import { formatShape } from './format.js';
+import { formatBytes, useTransfer } from './transfers.js';
 
 /** What a flagged gradient adds to the label (the stroke's colour says it too). */
 const GRAD_FLAGS: Readonly<Partial<Record<string, string>>> = {
@@ -89,31 +92,66 @@ function ShapeEdgeView(props: EdgeProps<CanvasEdge>) {
     const p = s.view.byId.get(target)?.ports[port];
     return p ? edgeKey(p.node, p.index) : null;
   });
-  const norm = useTraining((t) => (gradKey === null ? undefined : t.grads.get(gradKey)));
+  // The step the views show (the latest, or the scrubbed one), and what edges are coloured by.
+  const reading = useTraining((t) => (gradKey === null ? undefined : t.views.shown.get(gradKey)));
+  const mode = useTraining((t) => t.views.mode);
+  const [hovered, setHovered] = useState(false);
+  // A cross-device edge of the last training placement: dashed, with the bytes it moves.
+  const transfer = useTransfer(target, port, sourceNode);
+  // While the autodiff teacher walks backward: the completed gradient of the value carried.
+  const teachSource = useDocumentState((s) => s.view.byId.get(target)?.ports[port]?.source || null);
+  const teachNorm = useTeachGradNorm(teachSource);
+  // A training reading wins, even a null one (no gradient flowed there).
+  const norm = reading !== undefined ? reading.norm : teachNorm;
   const grad = norm === undefined ? null : norm;
   const gradKind = norm === undefined ? null : classifyGrad(norm);
-  const stroke = grad !== null && error === null ? gradStyle(grad) : null;
+  const activation = reading?.activation?.l2 ?? null;
+  const activationRms = reading?.activation ? rms(reading.activation) : null;
+  const stroke =
+    error !== null
+      ? null
+      : mode === 'activations'
+        ? activationRms === null
+          ? null
+          : activationStyle(activationRms)
+        : grad === null
+          ? null
+          : gradStyle(grad);
+  const flag = gradKind !== null && gradKind in GRAD_FLAGS ? gradKind : undefined;
   const gradText = grad === null ? null : `‖g‖ ${formatNorm(grad)}`;
   const classes = ['wg-edge'];
   if (error) classes.push('has-error');
   if (gradKind !== null) classes.push(`grad-${gradKind}`);
   if (selected) classes.push('is-selected');
+  if (transfer) classes.push('is-transfer');
   return (
     <>
-      <BaseEdge
-        id={id}
-        path={path}
-        className={classes.join(' ')}
-        interactionWidth={16}
-        data-grad-norm={grad === null ? undefined : String(grad)}
-        style={stroke ? { stroke: stroke.colour, strokeWidth: stroke.width } : undefined}
-      />
-      <EdgeLabelRenderer>
+      <g onMouseEnter={() => setHovered(true)} onMouseLeave={() => setHovered(false)}>
+        <BaseEdge
+          id={id}
+          path={path}
+          className={classes.join(' ')}
+          interactionWidth={16}
+          data-grad-norm={grad === null ? undefined : String(grad)}
+          data-act-norm={activation === null ? undefined : String(activation)}
+          data-grad-flag={flag}
+          data-edge-key={gradKey ?? undefined}
+          data-transfer={transfer ? 'true' : undefined}
+          data-bytes={transfer ? String(transfer.bytes) : undefined}
+          style={stroke ? { stroke: stroke.colour, strokeWidth: stroke.width } : undefined}
+        />
+      </g>
+      <EdgeLabelPortal>
         <div
           className={`wg-edge-label nodrag nopan${error ? ' has-error' : ''}${selected ? ' is-selected' : ''}`}
           data-testid={`edge-label-${source}-${target}`}
           data-error={error ?? undefined}
           data-grad-norm={grad === null ? undefined : String(grad)}
+          data-grad-flag={flag}
+          data-transfer={transfer ? 'true' : undefined}
+          data-bytes={transfer ? String(transfer.bytes) : undefined}
+          onMouseEnter={() => setHovered(true)}
+          onMouseLeave={() => setHovered(false)}
           title={error ?? (gradText !== null ? `gradient ${gradText}` : undefined)}
           style={{ transform: `translate(-50%, -50%) translate(${labelX}px, ${labelY}px)` }}
         >
@@ -121,9 +159,20 @@ function ShapeEdgeView(props: EdgeProps<CanvasEdge>) {
           {gradKind !== null && gradKind in GRAD_FLAGS && (
             <span className={`wg-edge-label__grad grad-${gradKind}`}>{GRAD_FLAGS[gradKind]} </span>
           )}
+          {transfer && (
+            <span
+              className="wg-edge-label__transfer"
+              title={`${transfer.fromDevice} → ${transfer.toDevice}: ${transfer.bytes} bytes per step`}
+            >
+              ⇄ {formatBytes(transfer.bytes)}{' '}
+            </span>
+          )}
           {shape ?? '?'}
         </div>
-      </EdgeLabelRenderer>
+        {hovered && reading && gradKey !== null && (
+          <EdgeInspectAt edge={gradKey} x={labelX} y={labelY} />
+        )}
+      </EdgeLabelPortal>
     </>
   );
 }
