@@ -15,6 +15,9 @@ const suites: Record<string, () => Promise<{ main(): Promise<void> }>> = {
   lanes: () => import('./lanes.js'),
   jit: () => import('./jit.js'),
   gpu: () => import('./gpu.js'),
+  'gpu-check': () => import('./gpu-check.js'),
+  canvas: () => import('./canvas.js'),
+  views: () => import('./views.js'),
 };
 
 const name = process.argv[2] ?? 'cpu';

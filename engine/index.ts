@@ -149,4 +149,14 @@ export {
   type OptimizerConfig,
   type ScheduleConfig,
   type EvalResult,
+  type TrainerOptions,
 } from './train/trainer.js';
+export {
+  DeviceTrainer,
+  placeTraining,
+  splitPins,
+  transfersOf,
+  type DeviceStepResult,
+  type DeviceTransfer,
+  type EdgeNorm,
+} from './train/device-trainer.js';

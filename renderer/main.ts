@@ -15,6 +15,7 @@ import { startEngineWorker } from './engine/worker-client.js';
 import { performHostCommand } from './files/host-commands.js';
 import { createBrowserHost } from './host/browser-host.js';
 import { createDesktopHost, desktopBridge } from './host/desktop.js';
+import { Notebook } from './notebook/notebook.js';
 import { type EditorDocument, parseDocument, serializeDocument } from './state/document.js';
 import { createEditor } from './state/editor.js';
 import { Training } from './state/training.js';
@@ -29,6 +30,15 @@ interface DebugView {
 declare global {
   interface Window {
     wiregradDebug?: DebugView;
+  }
+}
+
+/** The page's localStorage, or null where it is refused (some privacy modes). */
+function localStorageOrNull(): Storage | null {
+  try {
+    return window.localStorage;
+  } catch {
+    return null;
   }
 }
 
@@ -49,6 +59,13 @@ const client = startEngineWorker();
 const editor = createEditor({ client, document: restore(host.loadAutosave()) });
 const training = new Training({ client, document: () => editor.doc });
 const files = new Files(editor, host);
+// The notebook's kernel runs in an engine worker of its own, so interrupting a cell (which
+// terminates that worker) leaves the canvas's engine alone.
+const notebook = new Notebook({
+  startKernel: () => startEngineWorker(),
+  storage: localStorageOrNull(),
+});
+files.attachNotebook(notebook);
 files.startAutosave();
 host.onCommand?.((command) => performHostCommand(command, { editor, files }));
 // Documents from main wait for the op catalog, so unknown ops open as placeholders.
@@ -71,4 +88,6 @@ window.wiregradDebug = {
 
 const root = document.getElementById('root');
 if (!root) throw new Error('index.html has no #root element');
-createRoot(root).render(createElement(App, { editor, files, training }));
+createRoot(root).render(
+  createElement(App, { editor, files, training, services: { client, host, notebook } }),
+);

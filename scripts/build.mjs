@@ -8,6 +8,8 @@ import { build } from 'esbuild';
 import { copyFile, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeDigitsAsset } from './build-digits.mjs';
+import { writeNotebookAssets } from './notebook-assets.mjs';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -16,7 +18,8 @@ const BROWSER_TARGET = ['chrome120', 'firefox121', 'safari17'];
 
 /**
  * Bundles renderer/ into outdir (index.html, main.js, main.css and source maps) with the
- * engine's worker next to it (engine-worker.js), which the renderer starts.
+ * engine's worker next to it (engine-worker.js), which the renderer starts, and the MNIST
+ * digits subset it trains on (mnist-digits.bin).
  * @param {string} outdir
  */
 export async function buildRenderer(outdir) {
@@ -28,6 +31,11 @@ export async function buildRenderer(outdir) {
       { in: 'engine/worker/main.ts', out: 'engine-worker' },
       // Worker lanes of the parallel executor (engine/worker/lanes.ts loads it by this name).
       { in: 'engine/worker/lane-worker.ts', out: 'lane-worker' },
+      // The notebook's code editor (Monaco), loaded when the Notebook view first shows a code
+      // cell, and its two workers (renderer/notebook/monaco-entry.ts starts them by these names).
+      { in: 'renderer/notebook/monaco-entry.ts', out: 'notebook-editor' },
+      { in: 'monaco-editor/editor/editor.worker.js', out: 'editor.worker' },
+      { in: 'monaco-editor/language/typescript/ts.worker.js', out: 'ts.worker' },
     ],
     outdir,
     bundle: true,
@@ -38,8 +46,14 @@ export async function buildRenderer(outdir) {
     // React's production build: its development checks cost tens of ms per update.
     define: { 'process.env.NODE_ENV': '"production"' },
     logLevel: 'warning',
+    // Monaco's icon font, referenced from its CSS.
+    loader: { '.ttf': 'file' },
   });
   await copyFile(join(ROOT, 'renderer', 'index.html'), join(outdir, 'index.html'));
+  // The engine's API declarations for the notebook's code editor (wiregrad-api.js).
+  await writeNotebookAssets(ROOT, outdir);
+  // The MNIST digits subset the worker fetches for the `mnist` data set.
+  await writeDigitsAsset(outdir);
 }
 
 /**

@@ -8,12 +8,17 @@
  */
 
 import type {
+  CellRun,
+  DataPreview,
   DatasetName,
   DraftGraph,
   EngineRequest,
+  ExportedFile,
+  ExportTargetName,
   EngineResponse,
   GraphCheck,
   Lesson,
+  OnnxImportSummary,
   OpInfo,
   TeachMove,
   TeachState,
@@ -149,10 +154,100 @@ export class EngineClient {
     return response.progress;
   }
 
+  /** Where the session stands, with a freshly computed decision boundary and confusion matrix. */
+  async refreshTrainingViews(): Promise<TrainProgress> {
+    const response = await this.request((id) => ({ type: 'train/views', id }));
+    if (response.type !== 'train/status') throw this.unexpected(response, 'train/views');
+    return response.progress;
+  }
+
+  /**
+   * Class probabilities of the training session's model, with its current weights, for
+   * `count` examples whose features are row-major in `inputs`.
+   */
+  async predict(
+    inputs: Float32Array,
+    count: number,
+  ): Promise<{ classes: number; probabilities: Float32Array }> {
+    const response = await this.request((id) => ({ type: 'train/predict', id, inputs, count }));
+    if (response.type !== 'train/prediction') throw this.unexpected(response, 'train/predict');
+    return { classes: response.classes, probabilities: response.probabilities };
+  }
+
+  /** Runs a notebook code cell in the kernel's shared scope; resolves with its outputs. */
+  async runCell(cell: number, source: string): Promise<CellRun> {
+    const response = await this.request((id) => ({ type: 'kernel/run', id, cell, source }));
+    if (response.type !== 'kernel/result') throw this.unexpected(response, 'kernel/run');
+    return response.run;
+  }
+
+  /** Forgets every name the kernel's cells defined. */
+  async resetKernel(): Promise<void> {
+    const response = await this.request((id) => ({ type: 'kernel/reset', id }));
+    if (response.type !== 'kernel/reset') throw this.unexpected(response, 'kernel/reset');
+  }
+
   /** Calls `listener` with each streamed training progress; returns the unsubscribe. */
   onTrainProgress(listener: (progress: TrainProgress, session: number) => void): () => void {
     this.progressListeners.add(listener);
     return () => this.progressListeners.delete(listener);
+  }
+
+  /**
+   * Exports the graph as files (TypeScript, a PyTorch project or an ONNX model), with the
+   * parameters' initial values or the training session's (`'trained'`).
+   */
+  async exportGraph(
+    graph: DraftGraph,
+    target: ExportTargetName,
+    weights: 'initial' | 'trained' = 'initial',
+  ): Promise<{ files: readonly ExportedFile[]; warnings: readonly string[] }> {
+    const response = await this.request((id) => ({
+      type: 'export/graph',
+      id,
+      graph,
+      target,
+      weights,
+    }));
+    if (response.type !== 'export/files') throw this.unexpected(response, 'export/graph');
+    return { files: response.files, warnings: response.warnings };
+  }
+
+  /** The graph document that GraphBuilder code builds, read without running it. */
+  async graphFromCode(code: string): Promise<DraftGraph> {
+    const response = await this.request((id) => ({ type: 'code/graph', id, code }));
+    if (response.type !== 'code/graph') throw this.unexpected(response, 'code/graph');
+    return response.graph;
+  }
+
+  /** Imports an ONNX model's bytes as a graph document, with a report of what it made. */
+  async importOnnx(
+    bytes: Uint8Array,
+    name: string,
+  ): Promise<{ graph: DraftGraph; report: OnnxImportSummary }> {
+    const response = await this.request((id) => ({ type: 'import/onnx', id, bytes, name }));
+    if (response.type !== 'import/graph') throw this.unexpected(response, 'import/onnx');
+    return { graph: response.graph, report: response.report };
+  }
+
+  /** A preview of a built-in data set (first rows or images, class counts, shapes). */
+  async previewDataset(dataset: DatasetName): Promise<DataPreview> {
+    const response = await this.request((id) => ({ type: 'data/preview', id, dataset }));
+    if (response.type !== 'data/preview') throw this.unexpected(response, 'data/preview');
+    return response.preview;
+  }
+
+  /** Parses a CSV file's text in the engine and previews it; rejects with the loader's error. */
+  async previewCsv(name: string, text: string, target?: string): Promise<DataPreview> {
+    const response = await this.request((id) => ({
+      type: 'data/csv',
+      id,
+      name,
+      text,
+      ...(target !== undefined ? { target } : {}),
+    }));
+    if (response.type !== 'data/preview') throw this.unexpected(response, 'data/csv');
+    return response.preview;
   }
 
   /** Requests still waiting for an answer (for tests and the status bar). */

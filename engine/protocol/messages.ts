@@ -102,8 +102,11 @@ export type TeachMove = 'teach/forward' | 'teach/backward' | 'teach/back' | 'tea
 
 // ---- training -----------------------------------------------------------------------------
 
-/** The synthetic 2-D classification sets a session can train on. */
-export type DatasetName = 'spiral' | 'moons' | 'circles' | 'xor' | 'gaussians';
+/**
+ * The data sets a session can train on: the synthetic 2-D classification sets, and `mnist`, a
+ * small subset of the MNIST digits (28×28 pixels in 0..1) that the app ships as a file.
+ */
+export type DatasetName = 'spiral' | 'moons' | 'circles' | 'xor' | 'gaussians' | 'mnist';
 
 /** A training run's settings, flat for the UI's form. */
 export interface TrainSessionConfig {
@@ -113,6 +116,26 @@ export interface TrainSessionConfig {
   readonly batchSize: number;
   readonly epochs: number;
   readonly seed: number;
+  /**
+   * Where it trains (default 'cpu'): every node on the CPU or on WebGPU, or 'auto', placed by
+   * a measured cost model. Nodes pinned in the document (their `device`) stay where pinned.
+   */
+  readonly device?: TrainDevicePolicy;
+}
+
+/** A training session's device policy. */
+export type TrainDevicePolicy = 'cpu' | 'webgpu' | 'auto';
+
+/** A forward edge whose ends ran on different devices: a transfer, each step. */
+export interface TransferEdge {
+  readonly from: string;
+  readonly to: string;
+  /** The input port of `to`. */
+  readonly port: number;
+  readonly fromDevice: string;
+  readonly toDevice: string;
+  /** Bytes moved per step. */
+  readonly bytes: number;
 }
 
 export type TrainStatus = 'running' | 'paused' | 'done' | 'stopped' | 'failed';
@@ -124,6 +147,47 @@ export interface EdgeGradient {
   /** The input port of `to`. An input used at two ports shows their total at both. */
   readonly port: number;
   readonly norm: number | null;
+  /**
+   * The gradient's statistics (`norm` is its `l2`); absent when the session collects no view
+   * statistics, null where no gradient flows.
+   */
+  readonly grad?: ValueStats | null;
+  /** Statistics of the forward value flowing along the edge (the activation); absent when off. */
+  readonly activation?: ValueStats | null;
+}
+
+/** A tensor's statistics: L2 norm, mean, min and max of its finite values, NaN/Inf counts. */
+export interface ValueStats {
+  readonly l2: number;
+  readonly mean: number;
+  readonly min: number;
+  readonly max: number;
+  readonly nanCount: number;
+  readonly infCount: number;
+  /** Number of elements (finite or not). */
+  readonly count: number;
+}
+
+/** Counts of finite values in `counts.length` equal bins over [lo, hi]; non-finite apart. */
+export interface ValueHistogram {
+  readonly lo: number;
+  readonly hi: number;
+  readonly counts: readonly number[];
+  readonly nonFinite: number;
+}
+
+/** One parameter's value and gradient histograms at one step. */
+export interface ParamHistograms {
+  readonly param: string;
+  readonly weights: ValueHistogram;
+  /** Null before the parameter has a gradient. */
+  readonly grads: ValueHistogram | null;
+}
+
+/** Every parameter's histograms, taken after the optimiser step `step`. */
+export interface HistogramSnapshot {
+  readonly step: number;
+  readonly params: readonly ParamHistograms[];
 }
 
 /** One executed op of the last step, times in ms from the step's start. */
@@ -136,6 +200,43 @@ export interface TimelineEntry {
   readonly start: number;
   readonly end: number;
   readonly phase: 'forward' | 'backward' | 'optimizer';
+}
+
+/**
+ * The model's decision over a `size`×`size` grid of the 2-D plane, with the training points.
+ * Cells are row-major from the top left (x = xMin, y = yMax), each the centre of its square.
+ */
+export interface DecisionBoundary {
+  /** The step whose weights made it; a reset starts again from 0, so see `version`. */
+  readonly step: number;
+  /** Grows with every change of the weights (steps and resets). */
+  readonly version: number;
+  readonly bounds: {
+    readonly xMin: number;
+    readonly xMax: number;
+    readonly yMin: number;
+    readonly yMax: number;
+  };
+  readonly size: number;
+  readonly classes: number;
+  /** The most probable class of each cell. */
+  readonly predicted: Uint8Array;
+  /** That class's probability in each cell, scaled to 0..255. */
+  readonly confidence: Uint8Array;
+  /** The training points, x and y interleaved, and their labels. */
+  readonly points: Float32Array;
+  readonly labels: Uint8Array;
+}
+
+/** Counts of (true class, predicted class) over the validation split. */
+export interface ConfusionMatrix {
+  readonly step: number;
+  readonly version: number;
+  readonly classes: number;
+  /** Row-major: `counts[row * classes + col]`, row the true class, col the predicted one. */
+  readonly counts: readonly number[];
+  /** Examples counted (the validation split's size). */
+  readonly total: number;
 }
 
 /** Where training stands, with the summary of the last step. */
@@ -164,13 +265,150 @@ export interface TrainProgress {
   /** The device each node ran on in the last step. */
   readonly devices: Readonly<Record<string, string>>;
   readonly timeline: readonly TimelineEntry[];
+  /**
+   * The latest parameter histograms (taken every few steps; its `step` says when), or absent
+   * when the session collects no view statistics.
+   */
+  readonly histograms?: HistogramSnapshot | null;
+  /**
+   * The step whose `edges` and `timeline` these are: a running session measures them a few
+   * times a second, not every step. Absent when the session collects no view statistics.
+   */
+  readonly viewStep?: number | null;
+  /** The batch loss and accuracy of `viewStep`, where the session knows them. */
+  readonly viewMetrics?: { readonly loss: number; readonly accuracy: number } | null;
+  /** A fresh decision boundary (2-D data sets), sent a few times a second, not every step. */
+  readonly boundary?: DecisionBoundary;
+  /** A fresh confusion matrix on the validation split, after validations. */
+  readonly confusion?: ConfusionMatrix;
   /** Set when training stopped at an error. */
   readonly error?: string;
+  /** The cross-device edges of the session's placement (absent or empty on one device). */
+  readonly transfers?: readonly TransferEdge[];
+  /** Why the session does not run on the device asked for (no WebGPU adapter …). */
+  readonly deviceNote?: string | null;
+}
+
+// ---- the notebook kernel -------------------------------------------------------------------
+
+/** A value a code cell produced, as plain data: text, or a tensor (values capped). */
+export type CellValue =
+  | { readonly kind: 'text'; readonly text: string }
+  | {
+      readonly kind: 'tensor';
+      readonly shape: readonly number[];
+      readonly dtype: string;
+      readonly device: string;
+      /** The first values, row-major (all of them unless `truncated`). */
+      readonly values: readonly number[];
+      readonly truncated: boolean;
+    };
+
+/** One `console.*` call of a cell, each argument as a value. */
+export interface CellLog {
+  readonly level: 'log' | 'info' | 'warn' | 'error';
+  readonly values: readonly CellValue[];
+}
+
+/** Why a cell failed, with the line in the cell's TypeScript source where it is known. */
+export interface CellError {
+  readonly name: string;
+  readonly message: string;
+  /** 1-based line and column in the cell's source, or null when unknown. */
+  readonly line: number | null;
+  readonly column: number | null;
+}
+
+/** The result of running one cell: its logs, the value of its last expression, or its error. */
+export interface CellRun {
+  readonly cell: number;
+  readonly logs: readonly CellLog[];
+  /** The last expression statement's value (null when the cell ends otherwise, or undefined). */
+  readonly value: CellValue | null;
+  readonly error: CellError | null;
+  /** The names of the top-level declarations the cell added to the shared scope. */
+  readonly names: readonly string[];
+  readonly ms: number;
+}
+
+// ---- export, import and data previews -----------------------------------------------------
+
+/** What a graph can be exported as (engine/export's targets). */
+export type ExportTargetName = 'typescript' | 'pytorch' | 'onnx';
+
+/** One file of an export, named relative to the folder it goes into. */
+export interface ExportedFile {
+  readonly name: string;
+  readonly contents: string | Uint8Array;
+}
+
+/** An ONNX node that imported as a placeholder, and why. */
+export interface ImportedPlaceholder {
+  readonly node: string;
+  readonly onnxNode: string;
+  readonly op: string;
+  readonly reason: string;
+}
+
+/** What an ONNX import read and made. */
+export interface OnnxImportSummary {
+  readonly opset: number;
+  readonly producer: string;
+  readonly onnxNodes: number;
+  readonly nodes: number;
+  readonly parameters: number;
+  readonly placeholders: readonly ImportedPlaceholder[];
+  readonly warnings: readonly string[];
+}
+
+/** The first images of an image data set, as 8-bit pixels (row-major, channels last). */
+export interface ImagePreview {
+  readonly width: number;
+  readonly height: number;
+  readonly channels: number;
+  readonly count: number;
+  readonly pixels: Uint8Array;
+  readonly labels: readonly number[];
+}
+
+/** A look at a data set before training: its first rows or images, class counts, shapes. */
+export interface DataPreview {
+  /** The data set's name, or the file's. */
+  readonly name: string;
+  readonly kind: 'tabular' | 'images';
+  readonly task: 'classification' | 'regression';
+  /** Examples in the whole set. */
+  readonly examples: number;
+  /** One example's features and label: shape and dtype. */
+  readonly features: { readonly shape: readonly number[]; readonly dtype: string };
+  readonly labels: { readonly shape: readonly number[]; readonly dtype: string };
+  /** Column names of `rows` (features, then the target). */
+  readonly columns: readonly string[];
+  /** The first rows (tabular; empty for images), values as shown. */
+  readonly rows: readonly (readonly (number | string)[])[];
+  readonly images: ImagePreview | null;
+  /** Class names and how many examples each has (empty for regression). */
+  readonly classes: readonly string[];
+  readonly classCounts: readonly number[];
+  /** Anything worth saying (columns dropped, normalisation …). */
+  readonly notes: readonly string[];
 }
 
 // ---- requests (UI -> worker) --------------------------------------------------------------
 
 export type EngineRequest =
+  /**
+   * Runs a notebook code cell (TypeScript) in the kernel's shared scope; `cell` is the number
+   * errors name. Cells run one at a time, in the order they arrive.
+   */
+  | {
+      readonly type: 'kernel/run';
+      readonly id: number;
+      readonly cell: number;
+      readonly source: string;
+    }
+  /** Forgets every name the kernel's cells defined (disposing their tensors). */
+  | { readonly type: 'kernel/reset'; readonly id: number }
   | { readonly type: 'listOps'; readonly id: number }
   | { readonly type: 'checkGraph'; readonly id: number; readonly graph: DraftGraph }
   /** Cancels the request with this id, if it has not run yet. */
@@ -215,11 +453,63 @@ export type EngineRequest =
   | {
       readonly type: 'train/pause' | 'train/resume' | 'train/step' | 'train/stop' | 'train/reset';
       readonly id: number;
+    }
+  /** Answered `train/status` with a freshly computed decision boundary and confusion matrix. */
+  | { readonly type: 'train/views'; readonly id: number }
+  /**
+   * Runs the session's model on `count` examples (`inputs`: their features, row-major, as the
+   * data set holds them) with the current weights; answered `train/prediction`.
+   */
+  | {
+      readonly type: 'train/predict';
+      readonly id: number;
+      readonly inputs: Float32Array;
+      readonly count: number;
+    }
+  /**
+   * Exports the graph; answered `export/files`. Parameters take their seeded initial values, or
+   * with `weights: 'trained'` the current training session's (which must be of this graph).
+   */
+  | {
+      readonly type: 'export/graph';
+      readonly id: number;
+      readonly graph: GraphJSON;
+      readonly target: ExportTargetName;
+      readonly weights?: 'initial' | 'trained';
+    }
+  /**
+   * Reads TypeScript that builds a graph with GraphBuilder (the TypeScript export's form)
+   * without running it; answered `code/graph`, or `failed` naming the line.
+   */
+  | { readonly type: 'code/graph'; readonly id: number; readonly code: string }
+  /** Imports an ONNX model (`name` is the file's, for messages); answered `import/graph`. */
+  | {
+      readonly type: 'import/onnx';
+      readonly id: number;
+      readonly bytes: Uint8Array;
+      readonly name: string;
+    }
+  /** A preview of a built-in data set; answered `data/preview`. */
+  | { readonly type: 'data/preview'; readonly id: number; readonly dataset: DatasetName }
+  /**
+   * Parses a CSV file's text (the last column, or `target`, is the label) and answers its
+   * `data/preview`; a malformed file is answered `failed` with the loader's message.
+   */
+  | {
+      readonly type: 'data/csv';
+      readonly id: number;
+      readonly name: string;
+      readonly text: string;
+      readonly target?: string;
     };
 
 // ---- responses (worker -> UI) -------------------------------------------------------------
 
 export type EngineResponse =
+  /** The answer to `kernel/run`. */
+  | { readonly type: 'kernel/result'; readonly id: number; readonly run: CellRun }
+  /** The answer to `kernel/reset`. */
+  | { readonly type: 'kernel/reset'; readonly id: number }
   | { readonly type: 'listOps'; readonly id: number; readonly ops: readonly OpInfo[] }
   | { readonly type: 'checkGraph'; readonly id: number; readonly result: GraphCheck }
   | { readonly type: 'cancelled'; readonly id: number }
@@ -239,6 +529,31 @@ export type EngineResponse =
    * state; `id` is the `train/start` request's. Not an answer: clients route it to listeners.
    */
   | { readonly type: 'train/progress'; readonly id: number; readonly progress: TrainProgress }
+  /** The answer to `train/predict`: class probabilities, `count` rows of `classes`. */
+  | {
+      readonly type: 'train/prediction';
+      readonly id: number;
+      readonly classes: number;
+      readonly probabilities: Float32Array;
+    }
+  /** The answer to `export/graph`. */
+  | {
+      readonly type: 'export/files';
+      readonly id: number;
+      readonly files: readonly ExportedFile[];
+      readonly warnings: readonly string[];
+    }
+  /** The answer to `code/graph`: the graph document the code builds. */
+  | { readonly type: 'code/graph'; readonly id: number; readonly graph: GraphJSON }
+  /** The answer to `import/onnx`: the graph document and what the import made of the file. */
+  | {
+      readonly type: 'import/graph';
+      readonly id: number;
+      readonly graph: GraphJSON;
+      readonly report: OnnxImportSummary;
+    }
+  /** The answer to `data/preview` and `data/csv`. */
+  | { readonly type: 'data/preview'; readonly id: number; readonly preview: DataPreview }
   /** The request failed inside the worker; `message` says why (an engine bug, usually). */
   | { readonly type: 'failed'; readonly id: number; readonly message: string };
 

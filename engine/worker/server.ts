@@ -10,15 +10,40 @@
  */
 
 import { DTYPES, isDType } from '../core/dtype.js';
+import type { GraphJSON } from '../graph/ir.js';
+import type { ClassificationSet } from '../data/synthetic.js';
 import { Graph } from '../graph/graph.js';
+import { importTypeScript } from '../export/typescript-import.js';
 import { tensor } from '../ops/creation.js';
 import type { EngineRequest, EngineResponse, TensorData } from '../protocol/messages.js';
 import { dispose } from '../runtime/scope.js';
 import { Teacher } from '../teach/teacher.js';
 import type { Tensor } from '../tensor.js';
 import { checkDraftGraph } from './check-graph.js';
+import {
+  type AssetLoader,
+  DIGITS_FILE,
+  type Digits,
+  digitSets,
+  fetchAsset,
+  parseDigits,
+} from './digits.js';
+import { Kernel } from './kernel.js';
 import { describeOps } from './op-catalog.js';
-import { TrainRunner, TrainSession } from './train-session.js';
+import { modelIO } from './predict.js';
+import { TrainRunner, TrainSession, makeDataset } from './train-session.js';
+import { prepareTrainingDevices, wantsWebGPU, webgpuPins } from './training-device.js';
+import { parseCsv } from '../data/csv-table.js';
+import { previewClassificationSet, previewCsvTable, previewImageSet } from '../data/preview.js';
+import {
+  type DocumentImport,
+  exportDocument,
+  importOnnxDocument,
+  matchingParams,
+} from '../export/documents.js';
+
+/** Points a session trains on by default (what a data preview shows). */
+const DEFAULT_TRAIN_SIZE = 300;
 
 export interface EngineServer {
   receive(request: EngineRequest): void;
@@ -38,10 +63,16 @@ function tensorFrom(key: string, data: TensorData): Tensor {
 export function createEngineServer(
   reply: (response: EngineResponse) => void,
   schedule: Schedule = laterTask,
+  options: {
+    /** Reads files that ship with the app (the MNIST digits); fetches next to the worker by default. */
+    readonly loadAsset?: AssetLoader;
+  } = {},
 ): EngineServer {
   /** The one graph check waiting to run; a newer one replaces it. */
   let queuedCheck: Extract<EngineRequest, { type: 'checkGraph' }> | null = null;
   let teacher: Teacher | null = null;
+  /** The notebook kernel, made on the first cell run. */
+  let kernel: Kernel | null = null;
   let training: { readonly id: number; readonly runner: TrainRunner } | null = null;
 
   const needTeacher = (): Teacher => {
@@ -74,10 +105,42 @@ export function createEngineServer(
     });
   };
 
-  const startTraining = (request: Extract<EngineRequest, { type: 'train/start' }>): void => {
+  /** The MNIST digits, fetched once; a failed fetch is tried again on the next start. */
+  let digits: Promise<Digits> | null = null;
+  const loadDigits = (): Promise<Digits> => {
+    const loading = (digits ??= (options.loadAsset ?? fetchAsset)(DIGITS_FILE).then(parseDigits));
+    loading.catch(() => {
+      if (digits === loading) digits = null;
+    });
+    return loading;
+  };
+  /** Answers a failure with its message alone (these are the user's errors, not engine bugs). */
+  const refuse = (id: number, error: unknown): void =>
+    reply({ type: 'failed', id, message: error instanceof Error ? error.message : String(error) });
+
+  /** Starts a session on the digits once they are loaded (the answer comes later). */
+  const startDigitsTraining = (request: Extract<EngineRequest, { type: 'train/start' }>): void => {
+    loadDigits()
+      .then((loaded) => {
+        const sets = digitSets(loaded, modelIO(Graph.fromJSON(request.graph)).dataShape);
+        try {
+          startTraining(request, sets);
+        } catch (error) {
+          dispose([sets.train.x, sets.train.y, sets.validation.x, sets.validation.y]);
+          throw error;
+        }
+      })
+      .catch((error: unknown) => refuse(request.id, error));
+  };
+
+  const startTraining = (
+    request: Extract<EngineRequest, { type: 'train/start' }>,
+    data?: { readonly train: ClassificationSet; readonly validation: ClassificationSet },
+  ): void => {
     training?.runner.stop();
     training = null;
     const session = new TrainSession(request.graph, request.dataset, request.config, {
+      ...(data !== undefined ? { data } : {}),
       ...(request.size !== undefined ? { size: request.size } : {}),
       ...(request.validateEvery !== undefined ? { validateEvery: request.validateEvery } : {}),
     });
@@ -92,6 +155,13 @@ export function createEngineServer(
     training = { id, runner };
     reply({ type: 'train/status', id, progress: runner.progress() });
     if (!request.paused) runner.play();
+  };
+
+  /** The training session's weights, if it trains this graph (same parameters and shapes). */
+  const trainedWeights = (graph: GraphJSON): ReadonlyMap<string, Tensor> => {
+    if (!training)
+      throw new Error('there are no trained weights yet: train the model in the Train tab first');
+    return matchingParams(graph, training.runner.session.params);
   };
 
   type SessionRequest = Exclude<EngineRequest, { type: 'listOps' | 'checkGraph' | 'cancel' }>;
@@ -113,8 +183,112 @@ export function createEngineServer(
           id: request.id,
           state: needTeacher().jumpTo(request.node, request.phase),
         });
-      case 'train/start':
-        return startTraining(request);
+      case 'kernel/run': {
+        const id = request.id;
+        kernel ??= new Kernel();
+        void kernel.run(request.cell, request.source).then(
+          (run) => reply({ type: 'kernel/result', id, run }),
+          (error: unknown) => fail(id, error),
+        );
+        return;
+      }
+      case 'kernel/reset':
+        kernel?.reset();
+        kernel = null;
+        return reply({ type: 'kernel/reset', id: request.id });
+      case 'train/start': {
+        const start = (): void =>
+          request.dataset === 'mnist' ? startDigitsTraining(request) : startTraining(request);
+        // WebGPU starts in this worker when first asked for (asynchronously, within a limit).
+        const policy = request.config.device ?? 'cpu';
+        const pins = webgpuPins(request.graph);
+        if (!wantsWebGPU(policy, pins)) return start();
+        void prepareTrainingDevices(policy, pins)
+          .then(start)
+          .catch((error: unknown) => fail(request.id, error));
+        return;
+      }
+      case 'train/views':
+        needTraining().session.learned.force();
+        break;
+      case 'code/graph': {
+        let graph: Graph;
+        try {
+          graph = importTypeScript(request.code);
+        } catch (error) {
+          return refuse(request.id, error);
+        }
+        return reply({ type: 'code/graph', id: request.id, graph: graph.toJSON() });
+      }
+      case 'export/graph': {
+        let weights: ReadonlyMap<string, Tensor> | undefined;
+        try {
+          weights = request.weights === 'trained' ? trainedWeights(request.graph) : undefined;
+        } catch (error) {
+          return refuse(request.id, error);
+        }
+        exportDocument(request.graph, request.target, weights)
+          .then(({ files, warnings }) =>
+            reply({ type: 'export/files', id: request.id, files, warnings }),
+          )
+          .catch((error: unknown) => refuse(request.id, error));
+        return;
+      }
+      case 'import/onnx': {
+        let imported: DocumentImport;
+        try {
+          imported = importOnnxDocument(request.bytes, request.name);
+        } catch (error) {
+          return refuse(request.id, error);
+        }
+        return reply({ type: 'import/graph', id: request.id, ...imported });
+      }
+      case 'data/preview':
+        if (request.dataset === 'mnist') {
+          loadDigits()
+            .then((loaded) => {
+              const { rows, cols, train } = loaded;
+              const set = { ...train, name: 'mnist', width: cols, height: rows, channels: 1 };
+              const preview = previewImageSet({
+                ...set,
+                classes: Array.from({ length: 10 }, (_, c) => String(c)),
+                exampleShape: [1, rows, cols],
+              });
+              reply({ type: 'data/preview', id: request.id, preview });
+            })
+            .catch((error: unknown) => refuse(request.id, error));
+          return;
+        }
+        try {
+          const set = makeDataset(request.dataset, DEFAULT_TRAIN_SIZE, 0);
+          try {
+            const preview = previewClassificationSet(request.dataset, set);
+            return reply({ type: 'data/preview', id: request.id, preview });
+          } finally {
+            dispose([set.x, set.y]);
+          }
+        } catch (error) {
+          return refuse(request.id, error);
+        }
+      case 'data/csv':
+        try {
+          const table = parseCsv(request.text, {
+            source: request.name,
+            ...(request.target !== undefined ? { target: request.target } : {}),
+          });
+          return reply({ type: 'data/preview', id: request.id, preview: previewCsvTable(table) });
+        } catch (error) {
+          return refuse(request.id, error);
+        }
+      case 'train/predict': {
+        let answer: { probabilities: Float32Array; classes: number };
+        try {
+          answer = needTraining().session.learned.predict(request.inputs, request.count);
+        } catch (error) {
+          return refuse(request.id, error);
+        }
+        return reply({ type: 'train/prediction', id: request.id, ...answer });
+      }
       case 'train/pause':
         needTraining().pause();
         break;

@@ -5,13 +5,18 @@
  * `step()` performs exactly one optimisation step, the same as `Trainer.step` (run the graph,
  * zero the gradients, backward, optimiser step), measuring through backward's contribution hook
  * the gradient flowing along every forward edge. Each step also reports each node's device and
- * the lanes timeline of its execution events. `TrainRunner` plays a session in short chunks on
+ * the lanes timeline of its execution events. The inspection views' statistics (each edge's
+ * gradient and activation statistics, the timeline, parameter histograms every few steps) are
+ * collected on a few steps a second, within a small share of the training time (VIEW_BUDGET);
+ * `viewStep` says which step they describe. `TrainRunner` plays a session in short chunks on
  * later tasks (so pause, step and stop messages interleave) and throttles progress messages to
  * about 30 a second.
  */
 
 import { backward } from '../autograd/backward.js';
+import type { DeviceName } from '../backend/backend.js';
 import { WiregradError } from '../core/errors.js';
+import { isFloat } from '../core/dtype.js';
 import type { ClassificationSet } from '../data/synthetic.js';
 import { circles, gaussians, moons, spiral, xor } from '../data/synthetic.js';
 import { DataLoader } from '../data/loader.js';
@@ -24,9 +29,21 @@ import { dispose, keep, tidy } from '../runtime/scope.js';
 import { type OpObserver, state } from '../runtime/state.js';
 import type { Tensor } from '../tensor.js';
 import { Trainer, countCorrect, validateTrainConfig, type TrainConfig } from '../train/trainer.js';
+import {
+  DeviceTrainer,
+  type DeviceStepResult,
+  type DeviceTransfer,
+  placeTraining,
+  singleDevice,
+  splitPins,
+} from '../train/device-trainer.js';
+import { histogramOf } from './histograms.js';
+import { type TrainingDevices, preparedTrainingDevices } from './training-device.js';
+import { LearnedViews } from './learned-views.js';
 import type {
   DatasetName,
   EdgeGradient,
+  HistogramSnapshot,
   TrainProgress,
   TrainSessionConfig,
   TrainStatus,
@@ -48,6 +65,10 @@ export function makeDataset(name: DatasetName, n: number, seed: number): Classif
       return xor(n, { seed, noise: 0.1 });
     case 'gaussians':
       return gaussians(n, { seed });
+    case 'mnist':
+      throw new WiregradError(
+        "the 'mnist' digits are read from the app's digits file: pass them as the session's data",
+      );
     default:
       throw new WiregradError(
         `unknown data set '${String(name satisfies never)}'; use one of ${DATASETS.join(', ')}`,
@@ -77,9 +98,28 @@ interface StepSummary {
   readonly devices: Readonly<Record<string, string>>;
   readonly timeline: readonly TimelineEntry[];
   readonly ms: number;
+  /** The step whose edges and timeline these are (the last step that collected them). */
+  readonly viewStep: number;
+  /** That step's batch loss and accuracy, where known. */
+  readonly viewMetrics?: { readonly loss: number; readonly accuracy: number };
 }
 
 const MAX_TIMELINE = 2000;
+/** How often a session on a device copies its parameters back for the views (ms). */
+const MIRROR_INTERVAL_MS = 250;
+/**
+ * How often a running session on a device measures the views (ms): a measured step queues many
+ * more small GPU ops than a plain one.
+ */
+const DEVICE_VIEW_INTERVAL_MS = 200;
+/** Device steps kept in flight: one computing while the previous one's loss is read. */
+const QUEUE_DEPTH = 2;
+/** Parameter histograms are taken every this many steps by default (and after the first). */
+export const HISTOGRAM_EVERY = 10;
+/** How often a running session collects the views' statistics by default (ms). */
+export const VIEW_INTERVAL_MS = 30;
+/** The share of training time the views' statistics may take while a session runs. */
+export const VIEW_BUDGET = 0.02;
 
 export class TrainSession {
   readonly graph: Graph;
@@ -95,10 +135,24 @@ export class TrainSession {
   private readonly labelId: string;
   private readonly validateEvery: number;
   private readonly recorder = new ExecutionRecorder({ capacity: MAX_TIMELINE });
+  /** Decision boundary, confusion matrix and predictions on the current weights. */
+  readonly learned: LearnedViews;
   private epoch = 0;
   private batch = 0;
   private last: StepSummary | null = null;
   private validationResult: { step: number; loss: number; accuracy: number } | null = null;
+  /**
+   * Whether steps collect what the live views show (edge gradients and activations, the
+   * timeline, histograms); off, a step is the bare Trainer step (for measuring their cost).
+   */
+  private readonly views: boolean;
+  private readonly histogramEvery: number;
+  private histograms: HistogramSnapshot | null = null;
+  private readonly viewIntervalMs: number;
+  /** When the next step collects the views' statistics (performance.now() ms). */
+  private nextViewAt = -Infinity;
+  /** Mean time of recent steps that collected none (ms), for the views' budget. */
+  private plainMs: number | null = null;
   /** Mean step time (ms), for the time-remaining estimate. */
   private meanMs = 0;
 
@@ -106,17 +160,41 @@ export class TrainSession {
     graphJSON: unknown,
     dataset: DatasetName,
     config: TrainSessionConfig,
-    options: { readonly size?: number; readonly validateEvery?: number } = {},
+    options: {
+      readonly size?: number;
+      /** The training and validation sets, instead of making the named synthetic set. */
+      readonly data?: {
+        readonly train: ClassificationSet;
+        readonly validation: ClassificationSet;
+      };
+      readonly validateEvery?: number;
+      /** Collect the views' statistics (default true); see `views`. */
+      readonly views?: boolean;
+      /** Take parameter histograms at most every this many steps (default HISTOGRAM_EVERY). */
+      readonly histogramEvery?: number;
+      /**
+       * Collect the views' statistics at most this often while training runs (ms; default
+       * VIEW_INTERVAL_MS, about as often as progress is sent; 0: every step).
+       */
+      readonly viewIntervalMs?: number;
+      /** Where the session may run (default: what the worker prepared for the policy). */
+      readonly devices?: TrainingDevices;
+    } = {},
   ) {
-    if (!DATASETS.includes(dataset))
+    if (!DATASETS.includes(dataset) && !options.data)
       throw new WiregradError(`unknown data set '${dataset}'; use one of ${DATASETS.join(', ')}`);
-    this.graph = Graph.fromJSON(graphJSON);
+    // Pins in the document go to placement; the graph itself makes its values on the CPU.
+    const { graph, pins } = splitPins(graphJSON);
+    this.graph = graph;
     this.config = trainConfigFrom(config);
     this.dataset = dataset;
     this.trainer = new Trainer(this.graph, this.config);
     const size = options.size ?? 300;
-    this.train = keepSet(makeDataset(dataset, size, this.config.seed));
-    this.validation = keepSet(makeDataset(dataset, Math.max(30, size >> 2), this.config.seed + 1));
+    this.train = keepSet(options.data?.train ?? makeDataset(dataset, size, this.config.seed));
+    this.validation = keepSet(
+      options.data?.validation ??
+        makeDataset(dataset, Math.max(30, size >> 2), this.config.seed + 1),
+    );
     this.loader = new DataLoader(new TensorDataset(this.train.x, this.train.y), {
       batchSize: this.config.batchSize,
       shuffle: true,
@@ -129,6 +207,18 @@ export class TrainSession {
     this.dataId = this.graph.inputs.find((n) => n.attrs['role'] === 'data')!.id;
     this.labelId = this.graph.inputs.find((n) => n.attrs['role'] === 'label')!.id;
     this.validateEvery = options.validateEvery ?? this.loader.length;
+    this.learned = new LearnedViews({
+      graph: this.graph,
+      params: () => this.trainer.params,
+      stepCount: () => this.stepCount,
+      validationStep: () => this.validationResult?.step ?? null,
+      train: this.train,
+      validation: this.validation,
+    });
+    this.views = options.views ?? true;
+    this.histogramEvery = Math.max(1, Math.floor(options.histogramEvery ?? HISTOGRAM_EVERY));
+    this.viewIntervalMs = Math.max(0, options.viewIntervalMs ?? VIEW_INTERVAL_MS);
+    this.placeOnDevices(pins, options.devices ?? preparedTrainingDevices(config.device ?? 'cpu'));
   }
 
   get stepCount(): number {
@@ -153,23 +243,35 @@ export class TrainSession {
     return this.trainer.params;
   }
 
-  /** Exactly one optimisation step on the next batch. */
-  step(): void {
+  /**
+   * Exactly one optimisation step on the next batch. It collects the views' statistics when
+   * `viewIntervalMs` has passed since the last step that did, or when `observe` asks for them
+   * (a single step from the UI); the others are bare Trainer steps, which keeps the views'
+   * cost to a few steps a second whatever the training speed.
+   */
+  step(observe = false): void {
+    if (this.device)
+      throw new WiregradError('this session trains on WebGPU or several devices: use queueStep');
     if (this.done)
       throw new WiregradError(
         `training is complete (${this.totalSteps} steps); reset the session to train again`,
       );
     const indices = this.nextBatchIndices();
-    this.recorder.clear().start();
     const t0 = performance.now();
-    let summary: Omit<StepSummary, 'timeline' | 'ms'>;
+    // The last step is always measured, so a finished run shows its final state.
+    const last = this.stepCount + 1 === this.totalSteps;
+    const instrument = this.views && (observe || last || t0 >= this.nextViewAt);
+    if (instrument) this.recorder.clear().start();
+    let summary: Omit<StepSummary, 'timeline' | 'ms' | 'viewStep'>;
     try {
-      summary = tidy(() => this.instrumentedStep(indices));
+      summary = tidy(() => this.instrumentedStep(indices, instrument));
     } finally {
-      this.recorder.stop();
+      if (instrument) this.recorder.stop();
     }
     const ms = performance.now() - t0;
-    const timeline = this.recorder.events().map((e): TimelineEntry => ({
+    if (!instrument)
+      this.plainMs = this.plainMs === null ? ms : this.plainMs + (ms - this.plainMs) / 20;
+    const timeline = (instrument ? this.recorder.events() : []).map((e): TimelineEntry => ({
       node: e.node,
       op: e.op,
       lane: e.lane,
@@ -180,8 +282,34 @@ export class TrainSession {
     }));
     this.trainer.stepCount++;
     const n = this.trainer.stepCount;
+    if (instrument && n - (this.histograms?.step ?? -Infinity) >= this.histogramEvery)
+      this.histograms = this.snapshot();
+    // The next measured step waits at least viewIntervalMs, and long enough for this one's
+    // extra time (timeline and histograms included) to stay within VIEW_BUDGET of the
+    // training time in between.
+    if (instrument) {
+      const extra = performance.now() - t0 - (this.plainMs ?? ms);
+      this.nextViewAt = t0 + Math.max(this.viewIntervalMs, extra / VIEW_BUDGET);
+    }
     this.meanMs = n === 1 ? ms : this.meanMs + (ms - this.meanMs) / Math.min(n, 20);
-    this.last = { ...summary, timeline, ms };
+    const previous = this.last;
+    this.last =
+      instrument || !previous
+        ? {
+            ...summary,
+            timeline,
+            ms,
+            viewStep: n,
+            viewMetrics: { loss: summary.loss, accuracy: summary.accuracy },
+          }
+        : {
+            ...summary,
+            edges: previous.edges,
+            timeline: previous.timeline,
+            ms,
+            viewStep: previous.viewStep,
+            ...(previous.viewMetrics ? { viewMetrics: previous.viewMetrics } : {}),
+          };
     if (++this.batch >= this.loader.length) {
       this.batch = 0;
       this.epoch++;
@@ -207,7 +335,10 @@ export class TrainSession {
     this.batch = 0;
     this.last = null;
     this.validationResult = null;
+    this.histograms = null;
+    this.nextViewAt = -Infinity;
     this.meanMs = 0;
+    this.resetDevice();
   }
 
   /** Frees the data sets and parameters. */
@@ -218,6 +349,7 @@ export class TrainSession {
       p.grad = null;
     }
     this.trainer.optimizer.zeroGrad();
+    this.disposeDevice();
   }
 
   progress(status: TrainStatus): TrainProgress {
@@ -236,10 +368,233 @@ export class TrainSession {
       edges: s?.edges ?? [],
       devices: s?.devices ?? {},
       timeline: s?.timeline ?? [],
+      ...(this.views ? this.learned.collect(status) : {}),
+      ...(this.views
+        ? {
+            histograms: this.histograms,
+            viewStep: s?.viewStep ?? null,
+            viewMetrics: s?.viewMetrics ?? null,
+          }
+        : {}),
+      ...(this.transfers.length > 0 ? { transfers: this.transfers } : {}),
+      ...(this.deviceNote !== null ? { deviceNote: this.deviceNote } : {}),
     };
   }
 
-  private instrumentedStep(indices: number[]): Omit<StepSummary, 'timeline' | 'ms'> {
+  // ---- on WebGPU or a mixed placement: asynchronous steps (engine/train/device-trainer.ts) ----
+
+  /** Trains on WebGPU or a mixed placement; null on the CPU alone (the synchronous `step`). */
+  private device: DeviceTrainer | null = null;
+  private deviceArgs: ConstructorParameters<typeof DeviceTrainer> | null = null;
+  private transfers: readonly DeviceTransfer[] = [];
+  private deviceNote: string | null = null;
+  private placedDevices: Readonly<Record<string, string>> = {};
+  /** Steps whose batch was taken, and those of them not read back yet. */
+  private queuedSteps = 0;
+  private inFlight = 0;
+  private flight: Promise<unknown> = Promise.resolve();
+  private lastSettled: number | null = null;
+  /** When the CPU copy of the parameters (what the views and validation read) is next due. */
+  private nextMirrorAt = -Infinity;
+  /** When a device step next records its timeline. */
+  private nextDeviceView = -Infinity;
+
+  /** Whether steps are asynchronous: `queueStep`, not `step`. */
+  get asynchronous(): boolean {
+    return this.device !== null;
+  }
+
+  /** Steps queued and not yet read back. */
+  get inFlightSteps(): number {
+    return this.inFlight;
+  }
+
+  /** Whether every step of the run has been taken or queued. */
+  get allQueued(): boolean {
+    return (this.device ? this.queuedSteps : this.stepCount) >= this.totalSteps;
+  }
+
+  /** Settles once every queued step has been read back. */
+  idle(): Promise<void> {
+    return this.flight.then(
+      () => undefined,
+      () => undefined,
+    );
+  }
+
+  /**
+   * Queues exactly one optimisation step on the next batch; resolves once its loss is read
+   * back and the session shows it. On the CPU alone it is `step`.
+   */
+  queueStep(observe = false): Promise<void> {
+    const device = this.device;
+    if (!device) {
+      this.step(observe);
+      return Promise.resolve();
+    }
+    if (this.allQueued)
+      throw new WiregradError(
+        `training is complete (${this.totalSteps} steps); reset the session to train again`,
+      );
+    const batch = new TensorDataset(this.train.x, this.train.y).getBatch(this.nextBatchIndices());
+    this.queuedSteps++;
+    this.inFlight++;
+    if (++this.batch >= this.loader.length) {
+      this.batch = 0;
+      this.epoch++;
+      device.trainer.endEpoch();
+    }
+    // On one device the whole step is queued now: its ops' events make the lanes timeline,
+    // and the gradients along the edges are measured on the device.
+    const t0 = performance.now();
+    const record = this.views && device.device !== null && (observe || t0 >= this.nextDeviceView);
+    if (record) {
+      this.nextDeviceView = t0 + Math.max(this.viewIntervalMs, DEVICE_VIEW_INTERVAL_MS);
+      this.recorder.clear().start();
+    }
+    let run: Promise<DeviceStepResult & { readonly edges?: readonly EdgeGradient[] }>;
+    try {
+      run = record ? device.stepMeasuringEdges(batch.x, batch.y) : device.step(batch.x, batch.y);
+    } catch (e) {
+      dispose(batch);
+      this.inFlight--;
+      throw e;
+    } finally {
+      if (record) this.recorder.stop();
+    }
+    const timeline = record
+      ? this.recorder.events().map((e): TimelineEntry => ({
+          node: e.node,
+          op: e.op,
+          lane: e.lane,
+          device: e.device,
+          start: e.start - t0,
+          end: e.end - t0,
+          phase: e.phase,
+        }))
+      : null;
+    // Results are applied in order, each after the one before has finished (it may await a
+    // copy of the parameters for validation).
+    const previous = this.flight;
+    const applied = run
+      .then(async (r) => {
+        await previous;
+        await this.applyDeviceStep(device, r, {
+          size: batch.y.shape[0]!,
+          observe,
+          t0,
+          timeline,
+        });
+      })
+      .finally(() => {
+        dispose(batch);
+        this.inFlight--;
+      });
+    this.flight = applied.catch(() => undefined);
+    return applied;
+  }
+
+  private placeOnDevices(pins: Readonly<Record<string, DeviceName>>, devices: TrainingDevices) {
+    const usable = devices.webgpu
+      ? pins
+      : Object.fromEntries(Object.entries(pins).filter(([, d]) => d !== 'webgpu'));
+    const options = {
+      pins: usable,
+      batch: this.config.batchSize,
+      ...(devices.costModel ? { costModel: devices.costModel } : {}),
+    };
+    const placement = placeTraining(this.graph, devices.policy, options);
+    this.deviceNote = devices.note;
+    if (singleDevice(placement) === 'cpu') return;
+    // Its own copy of the graph: its parameters are its own, the session's are CPU copies.
+    this.deviceArgs = [
+      Graph.fromJSON(this.graph.toJSON()),
+      this.config,
+      placement,
+      devices.policy,
+      options,
+    ];
+    this.device = new DeviceTrainer(...this.deviceArgs);
+    this.transfers = this.device.transfers(this.config.batchSize);
+    this.placedDevices = Object.fromEntries(
+      this.graph.nodes.map((n) => [n.id, placement.get(n.id)!]),
+    );
+  }
+
+  private async applyDeviceStep(
+    device: DeviceTrainer,
+    r: DeviceStepResult & { readonly edges?: readonly EdgeGradient[] },
+    step: {
+      readonly size: number;
+      readonly observe: boolean;
+      /** When it was queued. */
+      readonly t0: number;
+      readonly timeline: readonly TimelineEntry[] | null;
+    },
+  ): Promise<void> {
+    if (device !== this.device) return; // reset meanwhile
+    const { size, observe, t0, timeline } = step;
+    this.trainer.stepCount++;
+    const n = this.stepCount;
+    const now = performance.now();
+    // Steps overlap: a step's time is from the previous result (or its queueing) to its own.
+    const ms = now - Math.max(t0, this.lastSettled ?? t0);
+    this.lastSettled = now;
+    this.meanMs = n === 1 ? ms : this.meanMs + (ms - this.meanMs) / Math.min(n, 20);
+    this.last = {
+      loss: r.loss,
+      accuracy: r.correct / size,
+      edges: r.edges ?? this.last?.edges ?? [],
+      devices: this.placedDevices,
+      timeline: timeline ?? this.last?.timeline ?? [],
+      ms,
+      viewStep: timeline !== null ? n : (this.last?.viewStep ?? n),
+    };
+    const validating = n % this.validateEvery === 0 || this.done;
+    if (validating || observe || now >= this.nextMirrorAt) {
+      const copies = await device.readParams();
+      if (device !== this.device) return dispose([...copies.values()]);
+      for (const [id, t] of copies) {
+        this.trainer.params.get(id)?.dispose();
+        this.trainer.params.set(id, t);
+      }
+      this.nextMirrorAt = performance.now() + MIRROR_INTERVAL_MS;
+    }
+    if (validating) this.validate();
+  }
+
+  /** Frees the device trainer's parameters and its graph's own CPU values. */
+  private disposeDevice(): void {
+    if (!this.device || !this.deviceArgs) return;
+    this.device.dispose();
+    dispose([...this.deviceArgs[0].initParameters().values()]);
+  }
+
+  private resetDevice(): void {
+    if (!this.deviceArgs || !this.device) return;
+    const [graph, ...rest] = this.deviceArgs;
+    this.disposeDevice();
+    // Its graph draws its parameters again from their seeds.
+    this.device = new DeviceTrainer(graph, ...rest);
+    this.queuedSteps = 0;
+    this.lastSettled = null;
+    this.nextMirrorAt = -Infinity;
+  }
+
+  /** Histograms of every parameter and its gradient, now. */
+  private snapshot(): HistogramSnapshot {
+    const params = [...this.trainer.params].map(([param, p]) => ({
+      param,
+      weights: histogramOf(p.dataSync()),
+      grads: p.grad && !p.grad.isDisposed ? histogramOf(p.grad.dataSync()) : null,
+    }));
+    return { step: this.stepCount, params };
+  }
+
+  private instrumentedStep(
+    indices: number[],
+    views: boolean,
+  ): Omit<StepSummary, 'timeline' | 'ms' | 'viewStep'> {
     const batch = new TensorDataset(this.train.x, this.train.y).getBatch(indices);
     // Which graph node each op's output belongs to (a composite's primitives included).
     const owner = new Map<Tensor, string>();
@@ -254,30 +609,43 @@ export class TrainSession {
       { [this.dataId]: batch.x, [this.labelId]: batch.y },
       { params: this.trainer.params },
     );
-    state.observers.push(observer);
+    if (views) state.observers.push(observer);
     let values: Map<string, Tensor>;
     try {
       values = evaluateNodes(this.graph, sources, (node) => {
         current = node.id;
       });
     } finally {
-      state.observers.splice(state.observers.indexOf(observer), 1);
+      if (views) state.observers.splice(state.observers.indexOf(observer), 1);
     }
     const loss = values.get(this.lossNode)!;
     const nodeOf = new Map<Tensor, string>();
     for (const [id, t] of values) if (!nodeOf.has(t)) nodeOf.set(t, id);
     this.trainer.optimizer.zeroGrad();
-    const edgeGrads = loss.requiresGrad
-      ? backwardMeasuringEdges(loss, nodeOf, owner)
-      : new Map<string, Tensor>();
+    let edgeGrads = new Map<string, Tensor>();
+    // A step without views is the Trainer's: plain backward, no edge measurement.
+    if (loss.requiresGrad && views) edgeGrads = backwardMeasuringEdges(loss, nodeOf, owner);
+    else if (loss.requiresGrad) backward(loss);
     this.trainer.optimizer.step();
 
     const edges: EdgeGradient[] = [];
-    for (const node of this.graph.nodes)
-      node.inputs.forEach((from, port) => {
-        const g = edgeGrads.get(edgeKey(from, node.id));
-        edges.push({ from, to: node.id, port, norm: g ? tensorStats(g).l2 : null });
-      });
+    // Activation statistics once per value, however many edges carry it.
+    const activations = new Map<string, EdgeGradient['activation']>();
+    const activationOf = (from: string): EdgeGradient['activation'] => {
+      if (!activations.has(from)) {
+        const t = values.get(from);
+        activations.set(from, t && isFloat(t.dtype) ? tensorStats(t) : null);
+      }
+      return activations.get(from);
+    };
+    if (views)
+      for (const node of this.graph.nodes)
+        node.inputs.forEach((from, port) => {
+          const g = edgeGrads.get(edgeKey(from, node.id));
+          const grad = g ? tensorStats(g) : null;
+          const activation = activationOf(from);
+          edges.push({ from, to: node.id, port, norm: grad ? grad.l2 : null, grad, activation });
+        });
     const devices: Record<string, string> = {};
     for (const [id, t] of values) devices[id] = t.device;
     const logits = values.get(this.outputNode)!;
@@ -362,7 +730,15 @@ export class TrainRunner {
   stepOnce(): void {
     this.running = false;
     if (this.stopped) throw new WiregradError('training was stopped; start a new session');
-    this.session.step();
+    if (this.session.asynchronous) {
+      // Its progress goes out once its loss is read back.
+      this.session.queueStep(true).then(
+        () => this.settled(),
+        (e: unknown) => this.fail(e),
+      );
+      return;
+    }
+    this.session.step(true);
     this.send();
   }
 
@@ -371,13 +747,22 @@ export class TrainRunner {
     this.running = false;
     this.stopped = true;
     this.send();
-    this.session.dispose();
+    if (this.session.asynchronous) void this.session.idle().then(() => this.session.dispose());
+    else this.session.dispose();
   }
 
   reset(): void {
     if (this.stopped) throw new WiregradError('training was stopped; start a new session');
     this.running = false;
     this.failure = null;
+    if (this.session.asynchronous) {
+      void this.session.idle().then(() => {
+        if (this.stopped) return;
+        this.session.reset();
+        this.send();
+      });
+      return;
+    }
     this.session.reset();
     this.send();
   }
@@ -398,6 +783,7 @@ export class TrainRunner {
 
   private tick(): void {
     if (!this.running || this.stopped) return;
+    if (this.session.asynchronous) return this.tickQueued();
     const chunk = this.options.chunkMs ?? 12;
     const start = performance.now();
     try {
@@ -418,6 +804,40 @@ export class TrainRunner {
     }
     if (now - this.lastEmit >= (this.options.minIntervalMs ?? 33)) this.send();
     this.kick();
+  }
+
+  /** Keeps up to QUEUE_DEPTH device steps in flight; the next tick comes as one settles. */
+  private tickQueued(): void {
+    const session = this.session;
+    try {
+      while (this.running && !session.allQueued && session.inFlightSteps < QUEUE_DEPTH)
+        session.queueStep().then(
+          () => this.settled(),
+          (e: unknown) => this.fail(e),
+        );
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  /** A device step was read back: report it (throttled) and keep going. */
+  private settled(): void {
+    if (this.stopped || this.failure !== null) return;
+    if (this.session.done) {
+      this.running = false;
+      this.send();
+      return;
+    }
+    if (!this.running || performance.now() - this.lastEmit >= (this.options.minIntervalMs ?? 33))
+      this.send();
+    if (this.running) this.kick();
+  }
+
+  private fail(e: unknown): void {
+    if (this.stopped || this.failure !== null) return;
+    this.running = false;
+    this.failure = e instanceof Error ? e.message : String(e);
+    this.send();
   }
 
   private send(): void {

@@ -5,7 +5,10 @@
 
 import { useEffect, useRef, useState } from 'react';
 import { useStore } from 'zustand';
+import { ViewSwitch } from '../notebook/NotebookView.js';
 import { TEMPLATES } from '../state/templates.js';
+import { CodeButtons } from '../teach/CodeDialog.js';
+import { LessonMenuItems } from '../teach/LessonMenuItems.js';
 import { type ActionContext, getAction } from './actions.js';
 import { useDocumentState, useEditor } from './context.js';
 
@@ -93,6 +96,7 @@ function TemplatesMenu() {
               <span className="wg-menu__hint">{t.description}</span>
             </button>
           ))}
+          <LessonMenuItems onPick={() => setOpen(false)} />
         </div>
       )}
     </div>
@@ -125,10 +129,13 @@ export function Toolbar({ ctx }: { ctx: ActionContext }) {
           </span>
         )}
       </div>
+      <ViewSwitch />
       <div className="wg-toolbar__group">
         <ActionButton name="new" ctx={ctx} testId="file-new" icon="+" />
         <ActionButton name="open" ctx={ctx} testId="file-open" icon="⤒" />
         <ActionButton name="save" ctx={ctx} testId="file-save" icon="⤓" />
+        <ActionButton name="export" ctx={ctx} testId="file-export" icon="⇪" />
+        <ActionButton name="importOnnx" ctx={ctx} testId="file-import-onnx" icon="⇩" />
       </div>
       <div className="wg-toolbar__group">
         <ActionButton
@@ -150,6 +157,7 @@ export function Toolbar({ ctx }: { ctx: ActionContext }) {
       </div>
       <div className="wg-toolbar__group">
         <TemplatesMenu />
+        <CodeButtons />
         <ActionButton name="tidy" ctx={ctx} testId="layout-tidy" icon="⇶" />
         <ActionButton name="fit" ctx={ctx} testId="view-fit" icon="⤢" />
       </div>

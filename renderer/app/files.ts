@@ -24,8 +24,20 @@ export interface FileState {
   readonly message: string | null;
 }
 
+/**
+ * What a notebook adds to files (renderer/notebook/notebook.ts): its cells written around the
+ * graph cell, read back on open, and cleared by New.
+ */
+export interface NotebookFiles {
+  write(graphNotebookText: string): string;
+  saved(text: string): void;
+  opened(text: string): void;
+  reset(): void;
+}
+
 export class Files {
   readonly state: StoreApi<FileState>;
+  private notebook: NotebookFiles | null = null;
 
   constructor(
     private readonly editor: Editor,
@@ -36,6 +48,11 @@ export class Files {
       savedRevision: editor.document.getState().revision,
       message: null,
     }));
+  }
+
+  /** Saves and opens the notebook's cells with the graph from now on. */
+  attachNotebook(notebook: NotebookFiles): void {
+    this.notebook = notebook;
   }
 
   /** Whether an op is known, once the catalog has arrived (before that, nothing is replaced). */
@@ -52,11 +69,14 @@ export class Files {
     try {
       // A `.json` graph from an earlier build is saved as a new notebook beside it, never over it.
       const target = file && notebookNameFor(file.name) === file.name ? file : undefined;
+      const graphText = serializeModel(this.editor.doc);
+      const text = this.notebook ? this.notebook.write(graphText) : graphText;
       const saved = await this.host.saveFile(
-        serializeModel(this.editor.doc),
+        text,
         current ? notebookNameFor(current.name) : modelFileName(this.editor.doc.graph.name),
         target,
       );
+      if (saved) this.notebook?.saved(text);
       if (saved)
         this.state.setState({
           file: saved,
@@ -85,6 +105,7 @@ export class Files {
     try {
       const model = parseModel(opened.text, this.isKnownOp());
       this.editor.load(model.doc, `Open ${opened.name}`);
+      this.notebook?.opened(opened.text);
       const notice = placeholderNotice(model.placeholders);
       this.state.setState({
         file: opened,
@@ -98,6 +119,7 @@ export class Files {
 
   newDocument(): void {
     this.editor.newDocument();
+    this.notebook?.reset();
     this.state.setState({
       file: null,
       savedRevision: this.editor.document.getState().revision,

@@ -6,7 +6,7 @@
  * builds (renderer/files/model-file.ts tells them apart by content).
  */
 
-import type { Host, HostFile, OpenedFile } from './host.js';
+import type { FileKind, Host, HostFile, OpenedFile } from './host.js';
 
 /** The parts of the File System Access API used here (not yet in TypeScript's DOM types). */
 interface PickerType {
@@ -14,7 +14,7 @@ interface PickerType {
   readonly accept: Record<string, readonly string[]>;
 }
 interface WritableFileStream {
-  write(data: string): Promise<void>;
+  write(data: string | Uint8Array): Promise<void>;
   close(): Promise<void>;
 }
 interface WritableFileHandle {
@@ -46,6 +46,10 @@ export const AUTOSAVE_KEY = 'wiregrad.autosave.v1';
 
 function isAbort(error: unknown): boolean {
   return error instanceof DOMException && error.name === 'AbortError';
+}
+
+function pickerType(kind: FileKind): PickerType {
+  return { description: kind.description, accept: { [kind.mime]: kind.extensions } };
 }
 
 function isHandle(value: unknown): value is WritableFileHandle {
@@ -112,6 +116,37 @@ export function createBrowserHost(win: Window = window): Host {
         throw error;
       }
     },
+    // Without the picker (other browsers) the page falls back to a download and an upload.
+    ...(fs.showSaveFilePicker && fs.showOpenFilePicker
+      ? {
+          async saveBytes(bytes: Uint8Array, suggestedName: string, kind: FileKind) {
+            try {
+              const handle = await fs.showSaveFilePicker!({
+                suggestedName,
+                types: [pickerType(kind)],
+              });
+              const stream = await handle.createWritable();
+              await stream.write(bytes);
+              await stream.close();
+              return { name: handle.name, handle };
+            } catch (error) {
+              if (isAbort(error)) return null;
+              throw error;
+            }
+          },
+          async openBytes(kind: FileKind) {
+            try {
+              const [handle] = await fs.showOpenFilePicker!({ types: [pickerType(kind)] });
+              if (!handle) return null;
+              const file = await handle.getFile();
+              return { name: file.name, bytes: new Uint8Array(await file.arrayBuffer()) };
+            } catch (error) {
+              if (isAbort(error)) return null;
+              throw error;
+            }
+          },
+        }
+      : {}),
     loadAutosave() {
       try {
         return win.localStorage.getItem(AUTOSAVE_KEY);

@@ -34,6 +34,20 @@ export const HOST_COMMANDS = [
 ] as const;
 export type HostCommand = (typeof HOST_COMMANDS)[number];
 
+/** A kind of binary file, for save and open dialogs (an ONNX model, a zip of files). */
+export interface FileKind {
+  readonly description: string;
+  readonly mime: string;
+  /** With the dot: `.onnx`. */
+  readonly extensions: readonly string[];
+}
+
+/** A binary file the user chose. */
+export interface OpenedBytes {
+  readonly name: string;
+  readonly bytes: Uint8Array;
+}
+
 export interface Host {
   readonly kind: 'web' | 'desktop';
   /** Asks the user for a file to open; null when they cancel. */
@@ -43,6 +57,13 @@ export interface Host {
    * chooses (or as a download). Resolves with where it went, or null when the user cancels.
    */
   saveFile(text: string, suggestedName: string, target?: HostFile): Promise<HostFile | null>;
+  /**
+   * Saves binary contents (exports) where the user chooses; null when they cancel. Hosts
+   * without it are given a download (renderer/files/export-save.ts).
+   */
+  saveBytes?(bytes: Uint8Array, suggestedName: string, kind: FileKind): Promise<HostFile | null>;
+  /** Asks the user for a binary file (an ONNX model); null when they cancel. */
+  openBytes?(kind: FileKind): Promise<OpenedBytes | null>;
   /** The last autosaved document text, or null. */
   loadAutosave(): string | null;
   /**

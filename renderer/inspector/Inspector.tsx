@@ -24,6 +24,10 @@ import { sizeOfShape } from '../state/graph-edit.js';
 import { type LayerConfig, readLayer } from '../state/layers.js';
 import type { ViewNode } from '../state/view.js';
 import { formatAttrInput, parseAttrInput } from './attr-input.js';
+import { DevicePin } from './DevicePin.js';
+
+/** Nodes whose values come from outside (data, weights): they compute nothing to place. */
+const SOURCE_OPS = new Set(['input', 'parameter', 'constant']);
 
 /** Trainable values of a canvas node: its parameter members' element counts. */
 export function parameterCount(doc: EditorDocument, members: readonly string[]): number {
@@ -307,6 +311,7 @@ function NodeInspector({ view }: { view: ViewNode }) {
           </section>
         )
       )}
+      {!SOURCE_OPS.has(view.op) && <DevicePin view={view} />}
       {view.ports.length > 0 && (
         <section className="wg-inspector__section">
           <h3>Inputs</h3>

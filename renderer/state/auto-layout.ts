@@ -16,7 +16,7 @@ export const COLUMN_WIDTH = 236;
 export const ROW_GAP = 76;
 
 /** About how tall a node's card is (the canvas measures the real one later). */
-function estimatedHeight(node: ViewNode): number {
+export function estimatedHeight(node: ViewNode): number {
   const ports = node.ports.length > 1 || (node.ports[0] && node.ports[0].name !== 'x') ? 14 : 0;
   const body = node.params.length > 0 ? 11 + 17 * node.params.length : node.kind === 'op' ? 28 : 0;
   return 3 + ports + 35 + body + 30;

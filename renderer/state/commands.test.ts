@@ -189,10 +189,23 @@ const ONE_OF_EACH: { [N in CommandName]: CommandArgs<N> } = {
     position: { x: 0, y: 0 },
   },
   replaceDocument: { doc: emptyDocument('other'), label: 'New' },
+  setDevice: { nodes: ['relu_1'], device: 'webgpu', label: 'relu_1' },
+  groupNodes: { ids: ['linear_1', 'relu_1'] },
+  ungroup: { ids: ['group_9'] },
+  setGroupCollapsed: { id: 'group_9', collapsed: true },
+  renameGroup: { id: 'group_9', name: 'Inputs' },
 };
 
+/** `doc` with an open group around the input (for the group commands). */
+function withOpenGroup(doc: EditorDocument): EditorDocument {
+  const groups = { group_9: { name: 'Group 9', members: ['input_1'], collapsed: false } };
+  return { ...doc, graph: { ...doc.graph, meta: { groups } } };
+}
+
 describe('every command', () => {
-  const start = must(connect(base(), { source: 'linear_1', target: 'relu_1', index: 0 })).doc;
+  const start = withOpenGroup(
+    must(connect(base(), { source: 'linear_1', target: 'relu_1', index: 0 })).doc,
+  );
   ONE_OF_EACH.paste = { fragment: copyFragment(start, ['relu_1']), offset: { x: 9, y: 9 } };
 
   it.each(Object.keys(COMMANDS) as CommandName[])(
@@ -217,7 +230,9 @@ describe('every command', () => {
 });
 
 describe('every command through the editor', () => {
-  const start = must(connect(base(), { source: 'linear_1', target: 'relu_1', index: 0 })).doc;
+  const start = withOpenGroup(
+    must(connect(base(), { source: 'linear_1', target: 'relu_1', index: 0 })).doc,
+  );
 
   it.each(Object.keys(COMMANDS) as CommandName[])(
     '%s is undone to the exact document before it and redone to the one after',

@@ -20,6 +20,16 @@ import {
   reconfigureLayer,
 } from './layers.js';
 import { buildItem, paletteItems } from './palette-items.js';
+import { setDevice } from './device-pins.js';
+import {
+  type FragmentGroup,
+  addPastedGroups,
+  groupNodes,
+  pruneGroups,
+  renameGroup,
+  setGroupCollapsed,
+  ungroup,
+} from './groups.js';
 
 export interface CommandContext {
   /** The engine's op catalog, by name (empty until the worker has answered). */
@@ -38,6 +48,8 @@ export interface CommandResult {
 export interface Fragment {
   readonly nodes: readonly NodeJSON[];
   readonly layout: Readonly<Record<string, Point>>;
+  /** Collapsed groups among the copied nodes (pasted as groups again). */
+  readonly groups?: readonly FragmentGroup[];
 }
 
 // ---- helpers ------------------------------------------------------------------------------
@@ -136,7 +148,7 @@ export function removeNodes(
   const outputs = doc.graph.outputs.filter((o) => !removed.has(o.node));
   const count = [...ids].length;
   return {
-    doc: { graph: { ...doc.graph, nodes, outputs }, layout },
+    doc: pruneGroups({ graph: { ...doc.graph, nodes, outputs }, layout }),
     label: count === 1 ? `Delete ${[...ids][0]}` : `Delete ${count} nodes`,
   };
 }
@@ -298,10 +310,14 @@ export function paste(
     layout[newId] = { x: p.x + offset.x, y: p.y + offset.y };
     select.push(newId);
   }
+  const grouped = addPastedGroups(
+    { graph: { ...doc.graph, nodes: [...doc.graph.nodes, ...pasted] }, layout },
+    { groups: fragment.groups, rename, offset, select },
+  );
   return {
-    doc: { graph: { ...doc.graph, nodes: [...doc.graph.nodes, ...pasted] }, layout },
+    doc: grouped.doc,
     label: pasted.length === 1 ? `Paste ${pasted[0]!.id}` : `Paste ${select.length} nodes`,
-    select,
+    select: grouped.select,
   };
 }
 
@@ -366,6 +382,11 @@ export const COMMANDS = {
   paste,
   insertFlatten,
   replaceDocument,
+  setDevice,
+  groupNodes,
+  ungroup,
+  setGroupCollapsed,
+  renameGroup,
 } as const;
 
 export type CommandName = keyof typeof COMMANDS;

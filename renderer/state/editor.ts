@@ -27,6 +27,7 @@ import {
 import { type Fix, type NodeProblem, problemsByViewNode } from './diagnostics.js';
 import { type EditorDocument, type Point, emptyDocument } from './document.js';
 import { upstreamOf } from './graph-edit.js';
+import { expandGroupIds, groupsOf, groupsToCopy } from './groups.js';
 import { TEMPLATES } from './templates.js';
 import { type DocumentView, buildView } from './view.js';
 
@@ -68,6 +69,10 @@ export interface AnalysisState {
 export interface UiState {
   /** Bumped when the canvas should fit the whole model in view (after a load). */
   readonly fitRequest: number;
+  /** A short message for the user (a toast), numbered so the same text shows again. */
+  readonly notice: { readonly id: number; readonly text: string } | null;
+  /** Whether the keyboard shortcuts panel is open. */
+  readonly shortcutsHelp: boolean;
 }
 
 export interface CatalogState {
@@ -134,7 +139,11 @@ export class Editor {
       problems: new Map(),
       error: null,
     }));
-    this.ui = createStore<UiState>(() => ({ fitRequest: 0 }));
+    this.ui = createStore<UiState>(() => ({
+      fitRequest: 0,
+      notice: null,
+      shortcutsHelp: false,
+    }));
     this.ready = this.loadCatalog();
     this.requestAnalysis();
   }
@@ -262,8 +271,9 @@ export class Editor {
   /** Deletes the selected nodes, or else the selected edges. */
   deleteSelection(): boolean {
     const { nodes, edges } = this.selection.getState();
+    const ids = expandGroupIds(this.doc, nodes);
     const done =
-      nodes.length > 0 ? this.run('removeNodes', { ids: nodes }) !== null : this.disconnect(edges);
+      nodes.length > 0 ? this.run('removeNodes', { ids }) !== null : this.disconnect(edges);
     if (done) this.select([]);
     return done;
   }
@@ -275,7 +285,9 @@ export class Editor {
   copy(): Fragment | null {
     const ids = this.selection.getState().nodes;
     if (ids.length === 0) return null;
-    this.clipboard = copyFragment(this.doc, ids);
+    const groups = groupsToCopy(this.doc, ids);
+    const fragment = copyFragment(this.doc, expandGroupIds(this.doc, ids));
+    this.clipboard = groups.length > 0 ? { ...fragment, groups } : fragment;
     this.pasteCount = 0;
     return this.clipboard;
   }
@@ -286,6 +298,36 @@ export class Editor {
     this.pasteCount++;
     const offset = { x: 40 * this.pasteCount, y: 40 * this.pasteCount };
     return this.run('paste', { fragment, offset }) !== null;
+  }
+
+  /** Folds the selected canvas nodes into one collapsed group. */
+  group(): boolean {
+    return this.run('groupNodes', { ids: this.selection.getState().nodes }) !== null;
+  }
+
+  /** Dissolves the selected groups, or the open group the selected nodes are in. */
+  ungroupSelection(): boolean {
+    const selected = this.selection.getState().nodes;
+    const groups = groupsOf(this.doc);
+    const ids = Object.keys(groups).filter(
+      (id) => selected.includes(id) || groups[id]!.members.some((m) => selected.includes(m)),
+    );
+    return this.run('ungroup', { ids }) !== null;
+  }
+
+  /** Opens a collapsed group (members in a frame), or collapses an open one. */
+  setGroupOpen(id: string, open: boolean): boolean {
+    return this.run('setGroupCollapsed', { id, collapsed: !open }) !== null;
+  }
+
+  /** Opens or closes the keyboard shortcuts panel (toggles without `open`). */
+  toggleShortcutsHelp(open?: boolean): void {
+    this.ui.setState((s) => ({ shortcutsHelp: open ?? !s.shortcutsHelp }));
+  }
+
+  /** Shows a short message to the user (the canvas draws it as a toast). */
+  notify(text: string): void {
+    this.ui.setState((s) => ({ notice: { id: (s.notice?.id ?? 0) + 1, text } }));
   }
 
   applyFix(fix: Fix): boolean {

@@ -197,6 +197,48 @@ function autoencoder(): EditorDocument {
   });
 }
 
+/** Two independent towers over the same 2-D points, summed: branches the lanes can overlap. */
+function twoTowers(): EditorDocument {
+  const b = new TemplateBuilder('Two towers for 2-D points');
+  const x = b.input('x', [-1, 2], 'f32', 'data');
+  const y = b.input('y', [-1], 'i32', 'label');
+  const tower = (name: string): string => {
+    let h = b.op('relu', [b.linear(x, 2, 64, `${name}_fc1`)], {}, `${name}_relu1`);
+    h = b.op('relu', [b.linear(h, 64, 64, `${name}_fc2`)], {}, `${name}_relu2`);
+    return h;
+  };
+  const merged = b.op('add', [tower('left'), tower('right')], {}, 'merge');
+  const logits = b.linear(merged, 64, 3, 'head');
+  b.output('logits', logits);
+  b.output('loss', b.op('crossEntropy', [logits, y], {}, 'loss'));
+  return b.toDocument({
+    description: 'Two independent Linear–ReLU towers over the same points, added, then a head.',
+    training: { epochs: 60, batchSize: 32, optimizer: ADAM(0.01), seed: 0 },
+  });
+}
+
+/** Eight Linear–sigmoid layers: the gradient shrinks layer by layer towards the input. */
+function deepSigmoid(): EditorDocument {
+  const b = new TemplateBuilder('Deep sigmoid stack');
+  let h = b.input('x', [-1, 2], 'f32', 'data');
+  const y = b.input('y', [-1], 'i32', 'label');
+  for (let i = 1; i <= DEEP_SIGMOID_LAYERS; i++) {
+    h = b.linear(h, i === 1 ? 2 : 16, 16, `fc${i}`);
+    h = b.op('sigmoid', [h], {}, `sigmoid${i}`);
+  }
+  const logits = b.linear(h, 16, 3, 'head');
+  b.output('logits', logits);
+  b.output('loss', b.op('crossEntropy', [logits, y], {}, 'loss'));
+  return b.toDocument({
+    description:
+      'Eight Linear–sigmoid layers: sigmoid’s slope is at most 1/4, so the gradient vanishes ' +
+      'towards the input.',
+    training: { epochs: 20, batchSize: 32, optimizer: { type: 'sgd', lr: 0.1 }, seed: 0 },
+  });
+}
+
+const DEEP_SIGMOID_LAYERS = 8;
+
 export interface Template {
   /** `template-<name>` in the DOM. */
   readonly name: string;
@@ -218,6 +260,18 @@ export const TEMPLATES: readonly Template[] = [
     label: 'Two-tower',
     description: 'Two feature towers joined by concat',
     build: twoTower,
+  },
+  {
+    name: 'two-towers',
+    label: 'Two towers (2-D)',
+    description: 'Two independent Linear–ReLU stacks, added: parallel lanes',
+    build: twoTowers,
+  },
+  {
+    name: 'deep-sigmoid',
+    label: 'Deep sigmoid (vanishing gradients)',
+    description: 'Eight Linear–sigmoid layers on 2-D points',
+    build: deepSigmoid,
   },
   {
     name: 'residual',

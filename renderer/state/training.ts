@@ -11,12 +11,23 @@
 import { type StoreApi, createStore } from 'zustand/vanilla';
 import type { EngineClient } from '../../engine/protocol/client.js';
 import type {
+  ConfusionMatrix,
   DatasetName,
+  DecisionBoundary,
   TimelineEntry,
   TrainProgress,
   TrainSessionConfig,
 } from '../../engine/protocol/messages.js';
 import type { EditorDocument } from './document.js';
+import type { EdgeMode } from '../train/view-history.js';
+import {
+  EMPTY_VIEWS,
+  type TrainingViews,
+  clearedViews,
+  foldProgress,
+  scrubViews,
+  setEdgeMode,
+} from '../train/views-state.js';
 
 export const DATASET_NAMES: readonly DatasetName[] = [
   'spiral',
@@ -24,6 +35,7 @@ export const DATASET_NAMES: readonly DatasetName[] = [
   'circles',
   'xor',
   'gaussians',
+  'mnist',
 ];
 export const OPTIMIZERS: readonly TrainSessionConfig['optimizer'][] = ['adam', 'adamw', 'sgd'];
 export type DevicePolicy = 'cpu' | 'webgpu' | 'auto';
@@ -72,6 +84,12 @@ export interface TrainingState {
   readonly highlight: string | null;
   /** Why the last request failed, or why training stopped. */
   readonly error: string | null;
+  /** The inspection views: edge and histogram histories, the scrubber, the edge mode. */
+  readonly views: TrainingViews;
+  /** The latest decision boundary (2-D data sets), or null before one. */
+  readonly boundary: DecisionBoundary | null;
+  /** The latest confusion matrix on the validation split, or null before one. */
+  readonly confusion: ConfusionMatrix | null;
 }
 
 /** Past this many points the chart's history keeps every other one, so it stays cheap. */
@@ -160,6 +178,9 @@ export class Training {
       timeline: [],
       highlight: null,
       error: null,
+      boundary: null,
+      confusion: null,
+      views: EMPTY_VIEWS,
     }));
     this.client.onTrainProgress((progress, session) => {
       if (session === this.session) this.receive(progress);
@@ -192,6 +213,9 @@ export class Training {
       validation: [],
       grads: new Map(),
       error: null,
+      boundary: null,
+      confusion: null,
+      views: clearedViews(this.store.getState().views),
     });
     try {
       const { session, progress } = await this.client.startTraining(
@@ -203,6 +227,7 @@ export class Training {
           batchSize: form.batchSize,
           epochs: form.epochs,
           seed: 0,
+          device: form.device,
         },
         { paused: options.paused ?? false },
       );
@@ -234,6 +259,44 @@ export class Training {
   async reset(): Promise<void> {
     await this.control('train/reset');
     this.store.setState({ train: [], validation: [], grads: new Map() });
+  }
+
+  /** Asks the worker for a fresh decision boundary and confusion matrix now. */
+  async refreshViews(): Promise<void> {
+    if (this.session === null) return;
+    try {
+      this.receive(await this.client.refreshTrainingViews(), true);
+    } catch (error) {
+      this.store.setState({ error: messageOf(error) });
+    }
+  }
+
+  /**
+   * Class probabilities of the session's model, with its current weights (training may be
+   * running, paused or stopped), for `count` examples with features row-major in `inputs`.
+   * Rejects with a message for people when there is no model to ask yet.
+   */
+  async predict(
+    inputs: Float32Array,
+    count: number,
+  ): Promise<{ classes: number; probabilities: Float32Array }> {
+    if (this.session === null)
+      throw new Error('Train the model first (Start or Step): there are no weights to try yet.');
+    try {
+      return await this.client.predict(inputs, count);
+    } catch (error) {
+      throw new Error(messageOf(error));
+    }
+  }
+
+  /** Shows the views as they were at `step` (the nearest recorded step before), or live. */
+  scrubTo(step: number | null): void {
+    this.store.setState((s) => ({ views: scrubViews(s.views, step) }));
+  }
+
+  /** Colours edges by their gradients or by their activations. */
+  setEdgeMode(mode: EdgeMode): void {
+    this.store.setState((s) => ({ views: setEdgeMode(s.views, mode) }));
   }
 
   private isFinished(): boolean {
@@ -299,6 +362,13 @@ export class Training {
       const v = p.validation;
       if (v && v.step > (validation.at(-1)?.step ?? 0)) validation = thin([...validation, v]);
     }
+    // Boundaries and matrices come with some messages only: keep the newest in the batch.
+    let boundary = s.boundary;
+    let confusion = s.confusion;
+    for (const p of batch) {
+      if (p.boundary) boundary = p.boundary;
+      if (p.confusion) confusion = p.confusion;
+    }
     const grads = new Map<string, number | null>();
     for (const e of last.edges) grads.set(edgeKey(e.to, e.port), e.norm);
     const now = this.now();
@@ -311,6 +381,9 @@ export class Training {
       timeline: fresh ? last.timeline : s.timeline,
       grads: last.edges.length > 0 ? grads : s.grads,
       error: last.error ?? null,
+      boundary,
+      confusion,
+      views: foldProgress(s.views, batch, edgeKey),
     });
   }
 }

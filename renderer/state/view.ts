@@ -10,6 +10,7 @@
 
 import type { OpInfo } from '../../engine/protocol/messages.js';
 import type { EditorDocument, NodeJSON } from './document.js';
+import { type GroupSummary, collapseGroups } from './groups.js';
 import type { NodeTone } from './palette-items.js';
 
 export interface ViewPort {
@@ -34,7 +35,8 @@ export interface ViewParam {
 export interface ViewNode {
   /** The node id, or for a collapsed layer its group id (also its output node's id). */
   readonly id: string;
-  readonly kind: 'op' | 'layer';
+  /** 'group': canvas nodes the user folded into one card (groups.ts). */
+  readonly kind: 'op' | 'layer' | 'group';
   /** The op of the node whose output this view node shows. */
   readonly op: string;
   readonly title: string;
@@ -45,6 +47,8 @@ export interface ViewNode {
   readonly members: readonly string[];
   readonly ports: readonly ViewPort[];
   readonly params: readonly ViewParam[];
+  /** For a collapsed group: its name, size, parameter count and outputs. */
+  readonly group?: GroupSummary;
 }
 
 export interface ViewEdge {
@@ -172,12 +176,9 @@ export function buildView(
     if (members.some((m) => m.id === group)) for (const m of members) owner.set(m.id, group);
   for (const node of nodes) if (!owner.has(node.id)) owner.set(node.id, node.id);
 
-  const viewNodes: ViewNode[] = [];
-  const byId = new Map<string, ViewNode>();
+  const plainNodes: ViewNode[] = [];
   const add = (view: ViewNode): void => {
-    const kept = reuse(previous?.byId.get(view.id), view);
-    viewNodes.push(kept);
-    byId.set(kept.id, kept);
+    plainNodes.push(reuse(previous?.byId.get(view.id), view));
   };
   const emitted = new Set<string>();
   for (const node of nodes) {
@@ -224,6 +225,11 @@ export function buildView(
     });
   }
 
+  // Collapsed groups replace their members (and take over `owner`) before edges are drawn.
+  const viewNodes = collapseGroups(doc, plainNodes, owner).map((v) =>
+    v.kind === 'group' ? reuse(previous?.byId.get(v.id), v) : v,
+  );
+  const byId = new Map(viewNodes.map((v) => [v.id, v]));
   const edges: ViewEdge[] = [];
   const previousEdges = new Map(previous?.edges.map((e) => [e.id, e]));
   for (const view of viewNodes)
