@@ -36,6 +36,7 @@ function ActionButton({
       data-testid={testId}
       disabled={!enabled}
       title={action.shortcut ? `${tip} (${action.shortcut})` : tip}
+      aria-label={tip}
       onClick={() => action.perform(ctx)}
     >
       {icon && (
@@ -43,7 +44,8 @@ function ActionButton({
           {icon}
         </span>
       )}
-      <span>{action.label}</span>
+      {/* Narrow windows show the icon alone (styles.css); the title and label still name it. */}
+      <span className={icon ? 'wg-button__label' : undefined}>{action.label}</span>
     </button>
   );
 }
