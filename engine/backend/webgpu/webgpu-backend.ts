@@ -34,13 +34,25 @@ const MAP_MODE_READ = 0x1; // GPUMapMode.READ
 /** Staging buffers kept for reads (the most recent ones). */
 const STAGING_KEPT = 4;
 
-/** Parameter words of one batch; each dispatch's slice is aligned to the device's offset rule. */
-const ARENA_BYTES = 64 * 1024;
+/**
+ * Parameter words of one batch; each dispatch's slice is aligned to the device's offset rule
+ * (256 bytes at most), so the arena holds a whole batch of DEFAULT_BATCH dispatches.
+ */
+const DEFAULT_BATCH = 512;
+const ARENA_BYTES = DEFAULT_BATCH * 512;
 
 interface CachedPipeline {
   readonly pipeline: GPUComputePipeline;
   readonly layout: GPUBindGroupLayout;
+  /**
+   * Bind groups by parameter size and buffers: the parameter words are bound with a dynamic
+   * offset, so a loop that reuses its buffers (the pool's) reuses its bind groups too.
+   */
+  readonly groups: Map<string, GPUBindGroup>;
 }
+
+/** Bind groups kept per pipeline (oldest dropped first). */
+const GROUPS_KEPT = 256;
 
 export interface WebGPUStats extends PoolStats {
   /** Compute pipelines built (one per distinct kernel key). */
@@ -62,6 +74,9 @@ export class WebGPUBackend implements Backend, KernelContext {
 
   private readonly pool: BufferPool;
   private readonly buffers = new Map<number, GPUBuffer>();
+  /** A number per GPU buffer object, for bind-group keys. */
+  private readonly bufferIds = new WeakMap<GPUBuffer, number>();
+  private nextBufferId = 1;
   /** Unmapped staging buffers kept for later reads, at most STAGING_KEPT of them. */
   private readonly staging: GPUBuffer[] = [];
   private nextId = 1;
@@ -93,7 +108,9 @@ export class WebGPUBackend implements Backend, KernelContext {
     options: WebGPUBackendOptions = {},
   ) {
     this.adapterDescription = description;
-    this.maxBatch = options.maxBatch ?? 64;
+    // A training step of a small model (an MLP with Adam: about 160 dispatches) records into
+    // one submission; larger batches would delay the GPU's start for little gain.
+    this.maxBatch = options.maxBatch ?? DEFAULT_BATCH;
     this.queue = gpuDevice.queue;
     this.pool = new BufferPool(gpuDevice);
     this.paramsAlign = gpuDevice.limits.minStorageBufferOffsetAlignment;
@@ -306,17 +323,24 @@ export class WebGPUBackend implements Backend, KernelContext {
     this.paramsHost.set(program.params, offset / 4);
     this.paramsUsed = offset + bytes;
 
-    const { pipeline, layout } = this.pipelineFor(program);
-    const bindGroup = this.gpuDevice.createBindGroup({
-      layout,
-      entries: [
-        { binding: 0, resource: { buffer: this.paramsBuffer, offset, size: bytes } },
-        ...program.buffers.map((b, k) => ({ binding: k + 1, resource: { buffer: b.buffer } })),
-      ],
-    });
+    const { pipeline, layout, groups } = this.pipelineFor(program);
+    let key = `${bytes}`;
+    for (const b of program.buffers) key += `:${this.bufferId(b.buffer)}`;
+    let bindGroup = groups.get(key);
+    if (!bindGroup) {
+      bindGroup = this.gpuDevice.createBindGroup({
+        layout,
+        entries: [
+          { binding: 0, resource: { buffer: this.paramsBuffer, offset: 0, size: bytes } },
+          ...program.buffers.map((b, k) => ({ binding: k + 1, resource: { buffer: b.buffer } })),
+        ],
+      });
+      groups.set(key, bindGroup);
+      if (groups.size > GROUPS_KEPT) groups.delete(groups.keys().next().value!);
+    }
     const pass = this.computePass();
     pass.setPipeline(pipeline);
-    pass.setBindGroup(0, bindGroup);
+    pass.setBindGroup(0, bindGroup, [offset]);
     const [x, y, z] =
       program.workgroups ?? this.grid(Math.ceil((program.threads ?? 0) / WORKGROUP));
     pass.dispatchWorkgroups(x, y, z);
@@ -367,13 +391,26 @@ export class WebGPUBackend implements Backend, KernelContext {
     this.submits++;
   }
 
+  private bufferId(buffer: GPUBuffer): number {
+    let id = this.bufferIds.get(buffer);
+    if (id === undefined) {
+      id = this.nextBufferId++;
+      this.bufferIds.set(buffer, id);
+    }
+    return id;
+  }
+
   private pipelineFor(program: GpuProgram): CachedPipeline {
     const cached = this.pipelines.get(program.key);
     if (cached) return cached;
     const device = this.gpuDevice;
     const layout = device.createBindGroupLayout({
       entries: [
-        { binding: 0, visibility: SHADER_STAGE_COMPUTE, buffer: { type: 'read-only-storage' } },
+        {
+          binding: 0,
+          visibility: SHADER_STAGE_COMPUTE,
+          buffer: { type: 'read-only-storage', hasDynamicOffset: true },
+        },
         ...program.buffers.map((b, k) => ({
           binding: k + 1,
           visibility: SHADER_STAGE_COMPUTE,
@@ -395,7 +432,7 @@ export class WebGPUBackend implements Backend, KernelContext {
           new WiregradError(`webgpu: kernel '${program.key}' failed to build: ${error.message}`),
         );
     });
-    const entry = { pipeline, layout };
+    const entry = { pipeline, layout, groups: new Map<string, GPUBindGroup>() };
     this.pipelines.set(program.key, entry);
     return entry;
   }

@@ -249,6 +249,41 @@ describe('webgpu device', () => {
     x.dispose();
   });
 
+  it('records a whole training step (forward, backward, Adam) into one submission', async () => {
+    const before = wg.defaultDevice();
+    wg.defaultDevice('webgpu');
+    try {
+      const layers = [new wg.nn.Linear(20, 32, { seed: 1 }), new wg.nn.Linear(32, 4, { seed: 2 })];
+      const params = layers.flatMap((l) => l.parameters());
+      const x = wg.rand([16, 20], { seed: 3 });
+      const y = wg.tensor(
+        Int32Array.from({ length: 16 }, (_, i) => i % 4),
+        { shape: [16] },
+      );
+      const opt = new wg.optim.Adam(params, { lr: 0.01 });
+      const step = async () => {
+        const loss = wg.tidy(() => {
+          const l = wg.ops.crossEntropy(layers[1]!.forward(layers[0]!.forward(x).relu()), y);
+          opt.zeroGrad();
+          l.backward();
+          opt.step();
+          return l.detach();
+        });
+        await loss.data();
+        loss.dispose();
+      };
+      await step(); // the first step creates the optimiser's state
+      const s0 = gpu().stats();
+      await step();
+      const s1 = gpu().stats();
+      expect(s1.dispatches - s0.dispatches).toBeGreaterThan(50);
+      expect(s1.submits - s0.submits).toBe(1);
+      wg.dispose([...params, x, y]);
+    } finally {
+      wg.defaultDevice(before);
+    }
+  });
+
   it('reports an index out of range at the next read, naming the op', async () => {
     const x = wg.tensor(
       [
