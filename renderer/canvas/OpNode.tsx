@@ -12,6 +12,7 @@ import { type Node, type NodeProps, Handle, Position } from '@xyflow/react';
 import { memo, useMemo } from 'react';
 import { useAnalysis, useDocumentState, useEditor } from '../app/context.js';
 import { type NodeProblem, fixesFor } from '../state/diagnostics.js';
+import { nodeById } from '../state/document.js';
 import { useTraining } from '../train/context.js';
 import { useTeachMark } from '../teach/context.js';
 import type { ViewNode } from '../state/view.js';
@@ -73,15 +74,13 @@ function OpNodeCard({ data, selected }: NodeProps<CanvasNode>) {
   const problems = useMemo(() => all.filter((p) => p.severity === 'error'), [all]);
   const summary = useDocumentState((s) => {
     if (view.kind === 'layer') return '';
-    const node = s.doc.graph.nodes.find((n) => n.id === view.id);
+    const node = nodeById(s.doc.graph.nodes, view.id);
     return node ? attrSummary(node) : '';
   });
   // Once training has run: the device the node's output was computed on (a layer's output op).
   const device = useTraining((t) => t.progress?.devices[view.output] ?? null);
   // A device the user pinned the node to (inspector → Run on), shown before training too.
-  const pin = useDocumentState(
-    (s) => s.doc.graph.nodes.find((n) => n.id === view.output)?.device ?? null,
-  );
+  const pin = useDocumentState((s) => nodeById(s.doc.graph.nodes, view.output)?.device ?? null);
   const highlighted = useTraining((t) => t.highlight === view.id);
   // While the autodiff teacher runs: evaluated, differentiated or current, with the numbers.
   const teach = useTeachMark(view.id);

@@ -8,7 +8,7 @@
 
 import type { GraphCheck, SymbolicShape } from '../../engine/protocol/messages.js';
 import type { CommandArgs } from './commands.js';
-import type { EditorDocument } from './document.js';
+import { type EditorDocument, nodeById } from './document.js';
 import { adaptedLayer, readLayer } from './layers.js';
 import type { DocumentView, ViewNode } from './view.js';
 
@@ -80,7 +80,7 @@ export function fixesFor(node: ViewNode, doc: EditorDocument, check: GraphCheck 
   if (!port || port.source === '') return fixes;
   const inShape = shapeOf(port.source);
   if (!inShape) return fixes;
-  const memberOp = doc.graph.nodes.find((n) => n.id === port.node)?.op;
+  const memberOp = nodeById(doc.graph.nodes, port.node)?.op;
   if (
     memberOp &&
     WANTS_MATRIX.has(memberOp) &&
@@ -102,7 +102,9 @@ export function fixesFor(node: ViewNode, doc: EditorDocument, check: GraphCheck 
           ? `in features to ${config.inFeatures}`
           : config.kind === 'conv2d'
             ? `in channels to ${config.inChannels}`
-            : `features to ${config.features}`;
+            : config.kind === 'batchNorm'
+              ? `channels to ${config.features}`
+              : `features to ${config.features}`;
       fixes.push({
         label: `Set ${what}`,
         command: 'setLayerConfig',

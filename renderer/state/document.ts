@@ -92,3 +92,19 @@ export function parseDocument(text: string): EditorDocument {
 export function serializeDocument(doc: EditorDocument): string {
   return `${JSON.stringify(documentToFile(doc), null, 2)}\n`;
 }
+
+const nodeIndexes = new WeakMap<readonly NodeJSON[], ReadonlyMap<string, NodeJSON>>();
+
+/**
+ * The node with this id, through an index built once per (immutable) node list: canvas cards
+ * look their node up on every document change, and a linear search each made opening a
+ * 1,000-node model quadratic.
+ */
+export function nodeById(nodes: readonly NodeJSON[], id: string): NodeJSON | undefined {
+  let index = nodeIndexes.get(nodes);
+  if (!index) {
+    index = new Map(nodes.map((n) => [n.id, n]));
+    nodeIndexes.set(nodes, index);
+  }
+  return index.get(id);
+}

@@ -4,7 +4,7 @@
  * node object (so React and undo entries can rely on reference equality).
  */
 
-import type { EditorDocument, NodeJSON } from './document.js';
+import { type EditorDocument, type NodeJSON, nodeById } from './document.js';
 
 /** `${base}_${n}` for the smallest n >= 1 free as a node id, a group id and an id prefix. */
 export function freshId(
@@ -35,7 +35,7 @@ export function nextSeed(nodes: readonly NodeJSON[]): number {
 }
 
 export function findNode(doc: EditorDocument, id: string): NodeJSON | undefined {
-  return doc.graph.nodes.find((n) => n.id === id);
+  return nodeById(doc.graph.nodes, id);
 }
 
 /** The document with `update` applied to the nodes it returns a different object for. */
