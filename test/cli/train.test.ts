@@ -64,7 +64,8 @@ describe('wiregrad train', () => {
   }, 60_000);
 });
 
-describe('wiregrad errors', () => {
+// Each case starts the CLI (a Node process) several times: seconds apiece on a busy machine.
+describe('wiregrad errors', { timeout: 60_000 }, () => {
   it('a missing file, malformed JSON and an unknown op give one clear message and exit 1', () => {
     const missing = cli(['train', 'nope.json', '--dataset', 'spiral']);
     expect(missing.status).toBe(1);

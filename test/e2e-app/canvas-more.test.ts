@@ -5,23 +5,27 @@
  * through playwright-core; every assertion waits for the state it expects.
  */
 
-import { join } from 'node:path';
-import { type BrowserContext, type Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type AppBrowser, startAppBrowser } from '../helpers/app-browser.js';
+import { type Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import {
+  type AppGlobals,
+  documentText,
+  loadTemplate,
+  screenshot,
+  useAppSession,
+} from '../helpers/app-browser.js';
 
-const SCREENSHOTS = process.env.WIREGRAD_SCREENSHOTS;
-
-let app: AppBrowser | undefined;
-let context: BrowserContext | undefined;
 let page: Page;
-let pageErrors: string[] = [];
+const session = useAppSession({
+  prefix: 'wiregrad-canvas-more-',
+  openEach: false,
+  onOpen: (opened) => {
+    page = opened.page;
+  },
+});
 
-interface PageGlobals {
-  readonly wiregradDebug?: {
-    documentText(): string;
-    revisions(): { document: number; analysis: number };
-  };
+/** The page's globals this file's callbacks reach beyond the app's. */
+interface PageGlobals extends AppGlobals {
   readonly navigator: { clipboard: { writeText(text: string): Promise<void> } };
 }
 
@@ -30,60 +34,13 @@ interface SavedGraph {
   meta?: { layout?: Record<string, { x: number; y: number }>; groups?: Record<string, unknown> };
 }
 
-beforeAll(async () => {
-  app = await startAppBrowser({ prefix: 'wiregrad-canvas-more-' });
-}, 60_000);
-
-afterAll(() => app?.close());
-
-afterEach(async () => {
-  expect(pageErrors).toEqual([]);
-  await context?.close();
-});
-
 /** A fresh context (empty storage), with clipboard access when `clipboard` is set. */
 async function openApp(clipboard = false): Promise<void> {
-  context = await app!.browser.newContext({ viewport: { width: 1440, height: 900 } });
-  if (clipboard)
-    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: app!.url });
-  page = await openPage();
-}
-
-async function openPage(): Promise<Page> {
-  const p = await context!.newPage();
-  pageErrors = [];
-  p.on('pageerror', (error) => pageErrors.push(error.message));
-  p.on('console', (message) => {
-    if (message.type() === 'error') pageErrors.push(message.text());
-  });
-  await p.goto(app!.url);
-  await p.getByTestId('engine-status').filter({ hasText: 'Engine ready' }).waitFor();
-  return p;
-}
-
-async function screenshot(name: string): Promise<void> {
-  if (SCREENSHOTS) await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
-}
-
-async function settled(p: Page = page): Promise<void> {
-  await p.waitForFunction(() => {
-    const r = (globalThis as unknown as PageGlobals).wiregradDebug?.revisions();
-    return r !== undefined && r.document === r.analysis;
-  });
+  await session.open(clipboard ? { permissions: ['clipboard-read', 'clipboard-write'] } : {});
 }
 
 async function saved(p: Page = page): Promise<SavedGraph> {
-  const text = await p.evaluate(() =>
-    (globalThis as unknown as PageGlobals).wiregradDebug!.documentText(),
-  );
-  return JSON.parse(text) as SavedGraph;
-}
-
-async function loadTemplate(name: string, p: Page = page): Promise<void> {
-  await p.getByTestId('templates-menu').click();
-  await p.getByTestId(`template-${name}`).click();
-  await p.getByTestId('node-loss').waitFor();
-  await settled(p);
+  return JSON.parse(await documentText(p)) as SavedGraph;
 }
 
 /** Clicks nodes' headers, the later ones with Ctrl held (multi-select). */
@@ -104,7 +61,7 @@ const TEST_TIMEOUT = 25_000;
 describe('groups, clipboard, layout and shortcuts in web mode', { timeout: TEST_TIMEOUT }, () => {
   it('groups nodes into one card with its shapes and opens it again', async () => {
     await openApp();
-    await loadTemplate('mlp');
+    await loadTemplate(page, 'mlp');
     await selectNodes(['fc2', 'relu2']);
     await page.keyboard.press('Control+g');
     const card = page.getByTestId('node-group_1');
@@ -119,7 +76,7 @@ describe('groups, clipboard, layout and shortcuts in web mode', { timeout: TEST_
     await expectEdge('relu1', 'group_1', '[N, 64]');
     await expectEdge('group_1', 'fc3', '[N, 64]');
     expect(await page.locator('[data-error]').count()).toBe(0);
-    await screenshot('group-collapsed');
+    await screenshot(page, 'group-collapsed');
 
     // Double-click opens it: the members are back, inside a frame.
     await card.locator('.wg-node__title').dblclick();
@@ -127,7 +84,7 @@ describe('groups, clipboard, layout and shortcuts in web mode', { timeout: TEST_
     await page.getByTestId('group-frame-group_1').waitFor();
     expect(await page.getByTestId('node-group_1').count()).toBe(0);
     await expectEdge('fc2', 'relu2', '[N, 64]');
-    await screenshot('group-open');
+    await screenshot(page, 'group-open');
 
     // Rename it in the frame's header, collapse it again: the card has the new name.
     await page.getByTestId('group-name-group_1').click();
@@ -152,7 +109,7 @@ describe('groups, clipboard, layout and shortcuts in web mode', { timeout: TEST_
 
   it('copies and pastes nodes with the edges between them, also into another window', async () => {
     await openApp(true);
-    await loadTemplate('mlp');
+    await loadTemplate(page, 'mlp');
     await selectNodes(['x', 'fc1', 'relu1']);
     await page.keyboard.press('Control+c');
     await page.keyboard.press('Control+v');
@@ -166,11 +123,11 @@ describe('groups, clipboard, layout and shortcuts in web mode', { timeout: TEST_
     const layout = graph.meta!.layout!;
     expect(layout.fc1_1).toEqual({ x: layout.fc1!.x + 40, y: layout.fc1!.y + 40 });
     expect(await page.locator('.wg-node.is-selected').count()).toBe(3);
-    await screenshot('pasted');
+    await screenshot(page, 'pasted');
 
     // A second window of the app pastes the same nodes from the system clipboard.
-    const other = await openPage();
-    await loadTemplate('cnn', other);
+    const other = await session.openTab();
+    await loadTemplate(other, 'cnn');
     await other.getByTestId('canvas').click({ position: { x: 30, y: 30 } });
     await other.keyboard.press('Control+v');
     await other.getByTestId('node-relu1_1').waitFor();
@@ -187,12 +144,12 @@ describe('groups, clipboard, layout and shortcuts in web mode', { timeout: TEST_
     await page.keyboard.press('Control+v');
     await page.getByTestId('toast').filter({ hasText: 'does not hold Wiregrad nodes' }).waitFor();
     expect((await saved()).nodes.length).toBe(before);
-    await screenshot('paste-refused');
+    await screenshot(page, 'paste-refused');
   });
 
   it('copies and pastes without clipboard permission, from its own buffer', async () => {
     await openApp(false);
-    await loadTemplate('mlp');
+    await loadTemplate(page, 'mlp');
     await selectNodes(['relu1']);
     await page.keyboard.press('Control+c');
     await page.keyboard.press('Control+v');
@@ -201,7 +158,7 @@ describe('groups, clipboard, layout and shortcuts in web mode', { timeout: TEST_
 
   it('lays the model out with ELK from the toolbar, as one undoable edit', async () => {
     await openApp();
-    await loadTemplate('two-tower');
+    await loadTemplate(page, 'two-tower');
     const before = await saved();
     await page.getByTestId('layout-tidy').click();
     await page.waitForFunction(
@@ -219,7 +176,7 @@ describe('groups, clipboard, layout and shortcuts in web mode', { timeout: TEST_
           expect(layout[node.id]!.y, `${input} → ${node.id}`).toBeGreaterThan(
             layout[groupOf(input)]!.y,
           );
-    await screenshot('elk-layout');
+    await screenshot(page, 'elk-layout');
     await page.getByTestId('undo').click();
     expect((await saved()).meta!.layout).toEqual(before.meta!.layout);
   });
@@ -233,7 +190,7 @@ describe('groups, clipboard, layout and shortcuts in web mode', { timeout: TEST_
     expect(await page.getByTestId('shortcut-group').textContent()).toContain('Ctrl+G');
     expect(await page.getByTestId('shortcut-tidy').textContent()).toContain('Shift+L');
     expect(await page.getByTestId('shortcut-paste').textContent()).toContain('Ctrl+V');
-    await screenshot('shortcuts-help');
+    await screenshot(page, 'shortcuts-help');
     await page.keyboard.press('Escape');
     await help.waitFor({ state: 'detached' });
     await page.keyboard.press('?');

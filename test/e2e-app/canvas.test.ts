@@ -12,71 +12,31 @@
 
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type BrowserContext, type Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type AppBrowser, startAppBrowser } from '../helpers/app-browser.js';
+import { type Page } from 'playwright-core';
+import { beforeEach, describe, expect, it } from 'vitest';
+import {
+  type AppGlobals,
+  documentText,
+  screenshot,
+  setField,
+  useAppSession,
+  waitForAnalysis,
+  withoutFilePickers,
+} from '../helpers/app-browser.js';
 
-/** Where screenshots go when WIREGRAD_SCREENSHOTS names a folder (for looking at the UI). */
-const SCREENSHOTS = process.env.WIREGRAD_SCREENSHOTS;
-
-let app: AppBrowser | undefined;
-let context: BrowserContext | undefined;
+/** A fresh page (empty localStorage) with the engine ready before each test. */
 let page: Page;
-let pageErrors: string[] = [];
-
-/** What page callbacks see of the page's globals (this file is checked without DOM types). */
-interface PageGlobals {
-  readonly wiregradDebug?: {
-    documentText(): string;
-    revisions(): { document: number; analysis: number };
-  };
-  readonly localStorage: { getItem(key: string): string | null };
-}
-
-beforeAll(async () => {
-  app = await startAppBrowser({ prefix: 'wiregrad-app-' });
-}, 60_000);
-
-afterAll(() => app?.close());
-
-/** A fresh page (empty localStorage) with the engine ready. */
-async function openApp(init?: () => void): Promise<void> {
-  context = await app!.browser.newContext({
-    viewport: { width: 1440, height: 900 },
-    acceptDownloads: true,
-  });
-  page = await context.newPage();
-  pageErrors = [];
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  page.on('console', (message) => {
-    if (message.type() === 'error') pageErrors.push(message.text());
-  });
-  if (init) await page.addInitScript(init);
-  await page.goto(app!.url);
-  await page.getByTestId('engine-status').filter({ hasText: 'Engine ready' }).waitFor();
-}
-
-beforeEach(() => openApp());
-
-afterEach(async () => {
-  expect(pageErrors).toEqual([]);
-  await context?.close();
+const session = useAppSession({
+  prefix: 'wiregrad-app-',
+  acceptDownloads: true,
+  onOpen: (opened) => {
+    page = opened.page;
+  },
 });
 
-async function screenshot(name: string): Promise<void> {
-  if (SCREENSHOTS) await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
-}
-
-/** Waits until the engine has answered for the current document. */
-async function settled(): Promise<void> {
-  await page.waitForFunction(() => {
-    const r = (globalThis as unknown as PageGlobals).wiregradDebug?.revisions();
-    return r !== undefined && r.document === r.analysis;
-  });
-}
-
-async function documentText(): Promise<string> {
-  return page.evaluate(() => (globalThis as unknown as PageGlobals).wiregradDebug!.documentText());
+/** The page's globals this file's callbacks reach beyond the app's. */
+interface PageGlobals extends AppGlobals {
+  readonly localStorage: { getItem(key: string): string | null };
 }
 
 /** Drags palette entry `key` onto the canvas, `dy` pixels below the top, centred across. */
@@ -115,13 +75,6 @@ async function expectEdge(source: string, target: string, text: string): Promise
   expect(await label.textContent()).toBe(text);
 }
 
-/** Types into an inspector field and commits with Enter. */
-async function setField(testId: string, value: string): Promise<void> {
-  const field = page.getByTestId(testId);
-  await field.fill(value);
-  await field.press('Enter');
-}
-
 /** Generous for a loaded CI machine; each test takes 1-4 s here. */
 const TEST_TIMEOUT = 20_000;
 
@@ -134,7 +87,7 @@ describe('the graph editor in web mode', { timeout: TEST_TIMEOUT }, () => {
     for (const id of ['input_1', 'linear_1', 'relu_1', 'linear_2'])
       await page.getByTestId(`node-${id}`).waitFor();
     expect(await page.getByTestId('node-linear_1').getAttribute('data-op')).toBe('linear');
-    await settled();
+    await waitForAnalysis(page);
 
     await connect('input_1', 'linear_1');
     await expectEdge('input_1', 'linear_1', '[N, 2]');
@@ -149,14 +102,14 @@ describe('the graph editor in web mode', { timeout: TEST_TIMEOUT }, () => {
     await page.getByTestId('inspector-layer-inFeatures').and(page.locator('[value="2"]')).waitFor();
     expect(await page.getByTestId('inspector-params').textContent()).toBe('192');
     expect(await page.locator('[data-error]').count()).toBe(0);
-    await screenshot('mlp-by-hand');
+    await screenshot(page, 'mlp-by-hand');
   });
 
   it('shows a wrong connection on its edge and node, and the suggested Flatten clears it', async () => {
     await dropFromPalette('input', 70);
     await dropFromPalette('linear', 300);
     await page.getByTestId('node-input_1').click();
-    await setField('inspector-attr-shape', 'N, 1, 28, 28');
+    await setField(page, 'inspector-attr-shape', 'N, 1, 28, 28');
     await page.getByTestId('shape-input_1').filter({ hasText: '[N, 1, 28, 28]' }).waitFor();
 
     await connect('input_1', 'linear_1');
@@ -167,26 +120,26 @@ describe('the graph editor in web mode', { timeout: TEST_TIMEOUT }, () => {
     expect(await page.getByTestId('node-linear_1').getAttribute('data-error')).toMatch(
       /op 'matmul': inner dimensions differ/,
     );
-    await screenshot('wrong-connection');
+    await screenshot(page, 'wrong-connection');
 
     await page.getByTestId('fix-linear_1').filter({ hasText: 'Insert Flatten' }).click();
     await expectEdge('input_1', 'flatten_1', '[N, 1, 28, 28]');
     await expectEdge('flatten_1', 'linear_1', '[N, 784]');
     await page.getByTestId('shape-linear_1').filter({ hasText: '[N, 64]' }).waitFor();
     expect(await page.locator('[data-error]').count()).toBe(0);
-    await screenshot('wrong-connection-fixed');
+    await screenshot(page, 'wrong-connection-fixed');
 
     // Undo brings the error back; changing the input to [N, 64] instead also clears it.
     await page.getByTestId('undo').click();
     await edgeLabel('input_1', 'linear_1').and(page.locator('[data-error]')).waitFor();
     await page.getByTestId('node-input_1').click();
-    await setField('inspector-attr-shape', 'N, 64');
+    await setField(page, 'inspector-attr-shape', 'N, 64');
     await expectEdge('input_1', 'linear_1', '[N, 64]');
     expect(await page.locator('[data-error]').count()).toBe(0);
   });
 
   it('undoes and redoes ten edits made in the UI, restoring each document exactly', async () => {
-    const states = [await documentText()];
+    const states = [await documentText(page)];
     const edits: (() => Promise<void>)[] = [
       () => page.getByTestId('palette-item-input').click(),
       () => page.getByTestId('palette-item-linear').click(),
@@ -195,7 +148,7 @@ describe('the graph editor in web mode', { timeout: TEST_TIMEOUT }, () => {
       () => connect('linear_1', 'relu_1'),
       async () => {
         await page.getByTestId('node-input_1').click();
-        await setField('inspector-attr-shape', 'N, 5');
+        await setField(page, 'inspector-attr-shape', 'N, 5');
       },
       async () => {
         const node = await centreOf('[data-testid="node-relu_1"] .wg-node__header');
@@ -210,7 +163,7 @@ describe('the graph editor in web mode', { timeout: TEST_TIMEOUT }, () => {
       },
       async () => {
         await page.getByTestId('node-linear_1').click();
-        await setField('inspector-layer-outFeatures', '32');
+        await setField(page, 'inspector-layer-outFeatures', '32');
       },
       async () => {
         await page.getByTestId('node-tanh_1').click();
@@ -224,8 +177,8 @@ describe('the graph editor in web mode', { timeout: TEST_TIMEOUT }, () => {
         (text) => (globalThis as unknown as PageGlobals).wiregradDebug!.documentText() !== text,
         before,
       );
-      await settled();
-      states.push(await documentText());
+      await waitForAnalysis(page);
+      states.push(await documentText(page));
     }
     expect(new Set(states).size).toBe(11);
     expect(JSON.parse(states[10]!).nodes.map((n: { id: string }) => n.id)).toEqual([
@@ -235,29 +188,29 @@ describe('the graph editor in web mode', { timeout: TEST_TIMEOUT }, () => {
       'linear_1',
       'relu_1',
     ]);
-    await screenshot('ten-edits');
+    await screenshot(page, 'ten-edits');
 
     for (let i = 9; i >= 0; i--) {
       await page.getByTestId('undo').click();
-      expect(await documentText()).toBe(states[i]);
+      expect(await documentText(page)).toBe(states[i]);
     }
     expect(await page.getByTestId('undo').isDisabled()).toBe(true);
     for (let i = 1; i <= 10; i++) {
       await page.getByTestId('redo').click();
-      expect(await documentText()).toBe(states[i]);
+      expect(await documentText(page)).toBe(states[i]);
     }
     expect(await page.getByTestId('redo').isDisabled()).toBe(true);
     // Keyboard undo goes through the same action.
     await page.getByTestId('canvas').click({ position: { x: 20, y: 20 } });
     await page.keyboard.press('Control+z');
-    expect(await documentText()).toBe(states[9]);
+    expect(await documentText(page)).toBe(states[9]);
   });
 
   it('loads the MLP template with a shape on every edge and no problems', async () => {
     await page.getByTestId('templates-menu').click();
     await page.getByTestId('template-mlp').click();
     await page.getByTestId('node-loss').waitFor();
-    await settled();
+    await waitForAnalysis(page);
     const labels = page.locator('[data-testid^="edge-label-"]');
     await labels.first().waitFor();
     const texts = await labels.allTextContents();
@@ -267,15 +220,15 @@ describe('the graph editor in web mode', { timeout: TEST_TIMEOUT }, () => {
     expect(await edgeLabel('y', 'loss').textContent()).toBe('[N]');
     expect(await page.getByTestId('shape-loss').textContent()).toBe('[]');
     expect(await page.locator('[data-error]').count()).toBe(0);
-    await screenshot('template-mlp');
+    await screenshot(page, 'template-mlp');
   });
 
   it('restores the autosaved document after a reload', async () => {
     await page.getByTestId('templates-menu').click();
     await page.getByTestId('template-cnn').click();
     await page.getByTestId('node-conv1').waitFor();
-    await settled();
-    const saved = await documentText();
+    await waitForAnalysis(page);
+    const saved = await documentText(page);
     // Autosave runs a moment after the last change.
     await page.waitForFunction(
       (text) =>
@@ -285,16 +238,16 @@ describe('the graph editor in web mode', { timeout: TEST_TIMEOUT }, () => {
     );
     await page.reload();
     await page.getByTestId('node-conv1').waitFor();
-    expect(await documentText()).toBe(saved);
+    expect(await documentText(page)).toBe(saved);
     await expectEdge('pool2', 'flatten', '[N, 16, 4, 4]');
-    await screenshot('template-cnn');
+    await screenshot(page, 'template-cnn');
   });
 
   it('inserts from the quick-insert box that a double-click on the canvas opens', async () => {
     const canvas = (await page.getByTestId('canvas').boundingBox())!;
     await page.mouse.dblclick(canvas.x + canvas.width / 2, canvas.y + 200);
     await page.getByTestId('quick-insert-input').fill('gelu');
-    await screenshot('quick-insert');
+    await screenshot(page, 'quick-insert');
     await page.getByTestId('quick-insert-input').press('Enter');
     await page.getByTestId('node-gelu_1').waitFor();
     expect(await page.getByTestId('quick-insert').count()).toBe(0);
@@ -303,13 +256,9 @@ describe('the graph editor in web mode', { timeout: TEST_TIMEOUT }, () => {
 
 describe('files in web mode without the File System Access API', { timeout: TEST_TIMEOUT }, () => {
   beforeEach(async () => {
-    await context?.close();
+    await session.current.context.close();
     // The download/upload fallback, as in browsers without showSaveFilePicker.
-    await openApp(() => {
-      const w = globalThis as unknown as Record<string, unknown>;
-      delete w.showSaveFilePicker;
-      delete w.showOpenFilePicker;
-    });
+    await session.open({ init: withoutFilePickers });
   });
 
   it('saves the graph as a download and opens it again from an upload', async () => {
@@ -321,7 +270,7 @@ describe('files in web mode without the File System Access API', { timeout: TEST
       page.getByTestId('file-save').click(),
     ]);
     expect(download.suggestedFilename()).toBe('residual-block.ipynb');
-    const path = join(app!.dir, 'saved.ipynb');
+    const path = join(session.app.dir, 'saved.ipynb');
     await download.saveAs(path);
     // A Jupyter notebook whose first cell holds the graph (engine/protocol/notebook.ts).
     const notebook = JSON.parse(await readFile(path, 'utf8')) as {

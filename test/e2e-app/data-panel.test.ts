@@ -10,47 +10,21 @@
 
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type BrowserContext, type Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type AppBrowser, startAppBrowser } from '../helpers/app-browser.js';
+import { type Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { screenshot, useAppSession } from '../helpers/app-browser.js';
 
-/** Where screenshots go when WIREGRAD_SCREENSHOTS names a folder (for looking at the UI). */
-const SCREENSHOTS = process.env.WIREGRAD_SCREENSHOTS;
 const TEST_TIMEOUT = 45_000;
 
-let app: AppBrowser | undefined;
-let context: BrowserContext | undefined;
 let page: Page;
-let pageErrors: string[] = [];
-
-beforeAll(async () => {
-  app = await startAppBrowser({ prefix: 'wiregrad-data-' });
-}, 60_000);
-
-afterAll(() => app?.close());
-
-beforeEach(async () => {
-  context = await app!.browser.newContext({ viewport: { width: 1440, height: 900 } });
-  page = await context.newPage();
-  pageErrors = [];
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  page.on('console', (message) => {
-    if (message.type() === 'error') pageErrors.push(message.text());
-  });
-  await page.goto(app!.url);
-  await page.getByTestId('engine-status').filter({ hasText: 'Engine ready' }).waitFor();
-  await page.getByTestId('tab-data').click();
-  await page.getByTestId('data-panel').waitFor();
+const session = useAppSession({
+  prefix: 'wiregrad-data-',
+  async onOpen(opened) {
+    page = opened.page;
+    await page.getByTestId('tab-data').click();
+    await page.getByTestId('data-panel').waitFor();
+  },
 });
-
-afterEach(async () => {
-  expect(pageErrors).toEqual([]);
-  await context?.close();
-});
-
-async function screenshot(name: string): Promise<void> {
-  if (SCREENSHOTS) await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
-}
 
 /** Each bar of the class-count chart: class name and count. */
 async function classCounts(): Promise<{ name: string; count: number }[]> {
@@ -81,7 +55,7 @@ describe('the Data panel', { timeout: TEST_TIMEOUT }, () => {
     expect(counts.length).toBeGreaterThanOrEqual(2);
     expect(counts.reduce((a, c) => a + c.count, 0)).toBe(300);
     expect(await page.getByTestId('data-shapes').textContent()).toContain('[N, 2] · f32');
-    await screenshot('data-spiral');
+    await screenshot(page, 'data-spiral');
 
     // The selection is the Train form's: choosing here changes it there too.
     await page.getByTestId('data-dataset').selectOption('mnist');
@@ -114,7 +88,7 @@ describe('the Data panel', { timeout: TEST_TIMEOUT }, () => {
         return max - min;
       });
     expect(spread).toBeGreaterThan(200);
-    await screenshot('data-mnist');
+    await screenshot(page, 'data-mnist');
     await page.getByTestId('tab-train').click();
     expect(await page.getByTestId('dataset-select').inputValue()).toBe('mnist');
   });
@@ -126,7 +100,7 @@ describe('the Data panel', { timeout: TEST_TIMEOUT }, () => {
         `${(4 + i / 10).toFixed(1)},${(1 + (i % 7) / 5).toFixed(1)},${i % 2 ? 'red' : 'blue'},` +
           `${i < 25 ? 'setosa' : 'virginica'}`,
       );
-    const good = join(app!.dir, 'flowers.csv');
+    const good = join(session.app.dir, 'flowers.csv');
     await writeFile(good, lines.join('\n') + '\n');
     await page.getByTestId('csv-upload').setInputFiles(good);
     const preview = page.getByTestId('data-preview');
@@ -151,7 +125,7 @@ describe('the Data panel', { timeout: TEST_TIMEOUT }, () => {
       { name: 'setosa', count: 25 },
       { name: 'virginica', count: 15 },
     ]);
-    await screenshot('data-csv');
+    await screenshot(page, 'data-csv');
 
     // Another target column: colour becomes the label, species a one-hot feature.
     await page.getByTestId('csv-target').selectOption('colour');
@@ -169,7 +143,7 @@ describe('the Data panel', { timeout: TEST_TIMEOUT }, () => {
     ]);
     expect((await headers()).at(-1)).toBe('colour');
 
-    const bad = join(app!.dir, 'ragged.csv');
+    const bad = join(session.app.dir, 'ragged.csv');
     await writeFile(bad, 'a,b,label\n1,2,x\n3,4,5,y\n');
     await page.getByTestId('csv-upload').setInputFiles(bad);
     const error = page.getByTestId('data-error');
@@ -178,9 +152,9 @@ describe('the Data panel', { timeout: TEST_TIMEOUT }, () => {
       /^ragged\.csv, line 3: the row has 4 fields but the header has 3/,
     );
     expect(await page.getByTestId('data-preview').count()).toBe(0);
-    await screenshot('data-csv-error');
+    await screenshot(page, 'data-csv-error');
 
-    const letters = join(app!.dir, 'letters.csv');
+    const letters = join(session.app.dir, 'letters.csv');
     await writeFile(letters, 'x,y\n1,2\nseven,3\n');
     await page.getByTestId('csv-upload').setInputFiles(letters);
     await page.getByTestId('data-error').filter({ hasText: 'letters.csv' }).waitFor();

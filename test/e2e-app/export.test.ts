@@ -15,86 +15,41 @@ import { spawnSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { type BrowserContext, type Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import * as wg from '../../engine/index.js';
 import { encodeModel } from '../../engine/export/onnx-proto.js';
 import { Graph } from '../../engine/graph/graph.js';
 import { readModelFile } from '../../engine/protocol/notebook.js';
-import { type AppBrowser, startAppBrowser } from '../helpers/app-browser.js';
+import {
+  documentText,
+  loadTemplate,
+  openTrainPanel,
+  screenshot,
+  useAppSession,
+  withoutFilePickers,
+} from '../helpers/app-browser.js';
 import { inputsFor } from '../export/graphs.js';
 
 type Ort = typeof import('onnxruntime-node');
 const ort = createRequire(import.meta.url)('onnxruntime-node') as Ort;
 
-/** Where screenshots go when WIREGRAD_SCREENSHOTS names a folder (for looking at the UI). */
-const SCREENSHOTS = process.env.WIREGRAD_SCREENSHOTS;
 const TEST_TIMEOUT = 45_000;
 
-let app: AppBrowser | undefined;
-let context: BrowserContext | undefined;
 let page: Page;
-let pageErrors: string[] = [];
-
-/** What page callbacks see of the page's globals (this file is checked without DOM types). */
-interface PageGlobals {
-  readonly wiregradDebug?: {
-    documentText(): string;
-    revisions(): { document: number; analysis: number };
-  };
-}
-
-beforeAll(async () => {
-  app = await startAppBrowser({ prefix: 'wiregrad-export-' });
-}, 60_000);
-
-afterAll(() => app?.close());
-
-beforeEach(async () => {
-  context = await app!.browser.newContext({
-    viewport: { width: 1440, height: 900 },
-    acceptDownloads: true,
-  });
-  page = await context.newPage();
-  pageErrors = [];
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  page.on('console', (message) => {
-    if (message.type() === 'error') pageErrors.push(message.text());
-  });
+const session = useAppSession({
+  prefix: 'wiregrad-export-',
+  acceptDownloads: true,
   // The download/upload fallback, as in browsers without showSaveFilePicker.
-  await page.addInitScript(() => {
-    const w = globalThis as unknown as Record<string, unknown>;
-    delete w.showSaveFilePicker;
-    delete w.showOpenFilePicker;
-  });
-  await page.goto(app!.url);
-  await page.getByTestId('engine-status').filter({ hasText: 'Engine ready' }).waitFor();
+  init: withoutFilePickers,
+  onOpen: (opened) => {
+    page = opened.page;
+  },
 });
-
-afterEach(async () => {
-  expect(pageErrors).toEqual([]);
-  await context?.close();
-});
-
-async function screenshot(name: string): Promise<void> {
-  if (SCREENSHOTS) await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
-}
-
-async function loadTemplate(name: string, node: string): Promise<void> {
-  await page.getByTestId('templates-menu').click();
-  await page.getByTestId(`template-${name}`).click();
-  await page.getByTestId(`node-${node}`).waitFor();
-  await page.waitForFunction(() => {
-    const r = (globalThis as unknown as PageGlobals).wiregradDebug?.revisions();
-    return r !== undefined && r.document === r.analysis;
-  });
-}
 
 /** The canvas document's graph, as the app would save it. */
 async function documentGraph(): Promise<Graph> {
-  const text = await page.evaluate(() =>
-    (globalThis as unknown as PageGlobals).wiregradDebug!.documentText(),
-  );
+  const text = await documentText(page);
   return Graph.fromJSON(readModelFile(text).graph);
 }
 
@@ -121,22 +76,22 @@ async function runOrt(bytes: Uint8Array, inputs: Record<string, wg.Tensor>) {
 
 describe('File → Export and Import ONNX', { timeout: TEST_TIMEOUT }, () => {
   it('exports the MLP template as ONNX that onnxruntime runs with the engine’s outputs, and imports it back', async () => {
-    await loadTemplate('mlp', 'loss');
+    await loadTemplate(page, 'mlp', 'loss');
     const graph = await documentGraph();
 
     await page.keyboard.press('Control+e');
     await page.getByTestId('export-dialog').waitFor();
     await page.getByTestId('export-target-onnx').click();
-    await screenshot('export-dialog');
+    await screenshot(page, 'export-dialog');
     const [download] = await Promise.all([
       page.waitForEvent('download'),
       page.getByTestId('export-run').click(),
     ]);
     expect(download.suggestedFilename()).toMatch(/\.onnx$/);
-    const path = join(app!.dir, 'model.onnx');
+    const path = join(session.app.dir, 'model.onnx');
     await download.saveAs(path);
     await page.getByTestId('export-status').filter({ hasText: 'Exported' }).waitFor();
-    await screenshot('export-done');
+    await screenshot(page, 'export-done');
     await page.keyboard.press('Escape');
     await page.getByTestId('export-dialog').waitFor({ state: 'detached' });
 
@@ -178,14 +133,13 @@ describe('File → Export and Import ONNX', { timeout: TEST_TIMEOUT }, () => {
       .filter({ hasText: /Imported model\.onnx/ })
       .waitFor();
     expect(await page.getByTestId('import-report').count()).toBe(0);
-    await screenshot('import-onnx');
+    await screenshot(page, 'import-onnx');
     expect(nodesOf(await documentGraph())).toEqual(nodesOf(graph));
   });
 
   it('exports the weights trained in the Train tab, which classify the spiral', async () => {
-    await loadTemplate('mlp', 'loss');
-    await page.getByTestId('tab-train').click();
-    await page.getByTestId('dataset-select').selectOption('spiral');
+    await loadTemplate(page, 'mlp', 'loss');
+    await openTrainPanel(page, 'spiral');
     for (const [field, value] of [
       ['train-epochs', '40'],
       ['train-lr', '0.02'],
@@ -204,7 +158,7 @@ describe('File → Export and Import ONNX', { timeout: TEST_TIMEOUT }, () => {
       page.waitForEvent('download'),
       page.getByTestId('export-run').click(),
     ]);
-    const path = join(app!.dir, 'trained.onnx');
+    const path = join(session.app.dir, 'trained.onnx');
     await download.saveAs(path);
 
     // The exported model classifies the training points as the trained model does (≥ 80%).
@@ -231,7 +185,7 @@ describe('File → Export and Import ONNX', { timeout: TEST_TIMEOUT }, () => {
   });
 
   it('exports a PyTorch project as a ZIP with the module, weights and training script', async () => {
-    await loadTemplate('mlp', 'loss');
+    await loadTemplate(page, 'mlp', 'loss');
     await page.getByTestId('file-export').click();
     await page.getByTestId('export-target-pytorch').click();
     const [download] = await Promise.all([
@@ -239,7 +193,7 @@ describe('File → Export and Import ONNX', { timeout: TEST_TIMEOUT }, () => {
       page.getByTestId('export-run').click(),
     ]);
     expect(download.suggestedFilename()).toMatch(/-pytorch\.zip$/);
-    const path = join(app!.dir, 'pytorch.zip');
+    const path = join(session.app.dir, 'pytorch.zip');
     await download.saveAs(path);
     const list = spawnSync(
       'python3',
@@ -277,7 +231,7 @@ describe('File → Export and Import ONNX', { timeout: TEST_TIMEOUT }, () => {
         output: [float('y')],
       },
     });
-    const path = join(app!.dir, 'odd.onnx');
+    const path = join(session.app.dir, 'odd.onnx');
     await writeFile(path, bytes);
     const [chooser] = await Promise.all([
       page.waitForEvent('filechooser'),
@@ -288,14 +242,14 @@ describe('File → Export and Import ONNX', { timeout: TEST_TIMEOUT }, () => {
     await report.waitFor();
     expect(await report.textContent()).toContain("'FancyWarp'");
     expect(await page.getByTestId('status').textContent()).toContain('FancyWarp');
-    await screenshot('import-unsupported');
+    await screenshot(page, 'import-unsupported');
     await page.getByTestId('import-report-close').click();
     await page.getByTestId('import-report').waitFor({ state: 'detached' });
   });
 
   it('says why a file is not an ONNX model, leaving the document as it was', async () => {
-    await loadTemplate('mlp', 'loss');
-    const path = join(app!.dir, 'notes.onnx');
+    await loadTemplate(page, 'mlp', 'loss');
+    const path = join(session.app.dir, 'notes.onnx');
     await writeFile(path, 'these are not protobuf bytes at all');
     const [chooser] = await Promise.all([
       page.waitForEvent('filechooser'),

@@ -12,48 +12,24 @@
 
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type BrowserContext, type Locator, type Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type Locator, type Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { toNotebook } from '../../engine/protocol/notebook.js';
-import { type AppBrowser, startAppBrowser } from '../helpers/app-browser.js';
+import { screenshot, useAppSession } from '../helpers/app-browser.js';
 
-const SCREENSHOTS = process.env.WIREGRAD_SCREENSHOTS;
 const CSP_STYLE_REPORT = /^Applying inline style violates the following Content Security Policy/;
 
-let app: AppBrowser | undefined;
-let context: BrowserContext | undefined;
 let page: Page;
-let pageErrors: string[] = [];
-
-beforeAll(async () => {
-  app = await startAppBrowser({ prefix: 'wiregrad-notebook-' });
-}, 120_000);
-
-afterAll(() => app?.close());
-
-beforeEach(async () => {
-  context = await app!.browser.newContext({ viewport: { width: 1440, height: 900 } });
-  page = await context.newPage();
-  pageErrors = [];
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  page.on('console', (message) => {
-    if (message.type() === 'error' && !CSP_STYLE_REPORT.test(message.text()))
-      pageErrors.push(message.text());
-  });
-  await page.goto(app!.url);
-  await page.getByTestId('engine-status').filter({ hasText: 'Engine ready' }).waitFor();
-  await page.getByTestId('view-notebook').click();
-  await page.getByTestId('notebook').waitFor();
+const session = useAppSession({
+  prefix: 'wiregrad-notebook-',
+  startTimeout: 120_000,
+  ignoreConsole: CSP_STYLE_REPORT,
+  async onOpen(opened) {
+    page = opened.page;
+    await page.getByTestId('view-notebook').click();
+    await page.getByTestId('notebook').waitFor();
+  },
 });
-
-afterEach(async () => {
-  expect(pageErrors).toEqual([]);
-  await context?.close();
-});
-
-async function screenshot(name: string): Promise<void> {
-  if (SCREENSHOTS) await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
-}
 
 /** The Monaco editor of a cell, once it has loaded. */
 async function editorOf(cell: Locator): Promise<Locator> {
@@ -95,7 +71,7 @@ describe('the notebook', { timeout: TEST_TIMEOUT }, () => {
     const output = second.getByTestId('cell-output');
     await output.waitFor();
     await expect.poll(() => output.textContent()).toContain('100');
-    await screenshot('notebook-run');
+    await screenshot(page, 'notebook-run');
 
     // Editing the first cell marks the second cell's output stale.
     await (await editorOf(first)).locator('.view-lines').click();
@@ -117,7 +93,7 @@ describe('the notebook', { timeout: TEST_TIMEOUT }, () => {
     const error = third.getByTestId('cell-error');
     await error.waitFor();
     expect(await error.textContent()).toMatch(/matmul[\s\S]*cell 3, line 2/);
-    await screenshot('notebook-error');
+    await screenshot(page, 'notebook-error');
   });
 
   it('shows a type error inline before the cell runs', async () => {
@@ -131,7 +107,7 @@ describe('the notebook', { timeout: TEST_TIMEOUT }, () => {
     expect(await editor.getAttribute('data-type-errors')).toBe('1');
     await cell.locator('.squiggly-error').first().waitFor();
     expect(await cell.getByTestId('cell-output').count()).toBe(0);
-    await screenshot('notebook-type-error');
+    await screenshot(page, 'notebook-type-error');
   });
 
   it('renders markdown cells, and interrupts a runaway cell by restarting the kernel', async () => {
@@ -155,7 +131,7 @@ describe('the notebook', { timeout: TEST_TIMEOUT }, () => {
     await expect
       .poll(() => page.getByTestId('kernel-status').getAttribute('data-status'))
       .toBe('idle');
-    await screenshot('notebook-interrupted');
+    await screenshot(page, 'notebook-interrupted');
     // A fresh kernel answers, and the runaway cell's names are gone.
     await page.getByTestId('add-code-cell').click();
     const next = page.getByTestId('cell-2');
@@ -213,7 +189,7 @@ describe('the notebook', { timeout: TEST_TIMEOUT }, () => {
         },
       ],
     });
-    const path = join(app!.dir, 'shared.ipynb');
+    const path = join(session.app.dir, 'shared.ipynb');
     // Open through the browser host's upload path (a file input): headless Chromium's File
     // System Access picker does not report a file chooser to the test.
     await page.addInitScript(() => {
@@ -250,7 +226,7 @@ describe('the notebook', { timeout: TEST_TIMEOUT }, () => {
       .poll(() => page.getByTestId('notebook-message').textContent())
       .toContain('trust it to run');
     expect(await output.textContent()).toContain('saved output');
-    await screenshot('notebook-untrusted');
+    await screenshot(page, 'notebook-untrusted');
 
     await page.getByTestId('trust-notebook').click();
     await banner.waitFor({ state: 'detached' });

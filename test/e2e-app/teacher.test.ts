@@ -8,13 +8,10 @@
  * code, and that code, edited, opens as a graph. Every wait polls the page; nothing sleeps.
  */
 
-import { join } from 'node:path';
-import { type BrowserContext, type Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import * as wg from '../../engine/index.js';
-import { type AppBrowser, startAppBrowser } from '../helpers/app-browser.js';
-
-const SCREENSHOTS = process.env.WIREGRAD_SCREENSHOTS;
+import { documentText, screenshot, textOf, useAppSession } from '../helpers/app-browser.js';
 
 /** The panel's number format (renderer/teach/format.ts), loaded by a computed path because
  * the renderer's sources are type-checked by their own project, not this one. */
@@ -22,48 +19,13 @@ const { formatNumber } = (await import(
   new URL('../../renderer/teach/format.ts', import.meta.url).href
 )) as { formatNumber: (v: number) => string };
 
-interface PageGlobals {
-  readonly wiregradDebug?: {
-    documentText(): string;
-    revisions(): { document: number; analysis: number };
-  };
-}
-
-let app: AppBrowser | undefined;
-let context: BrowserContext | undefined;
 let page: Page;
-let pageErrors: string[] = [];
-
-beforeAll(async () => {
-  app = await startAppBrowser({ prefix: 'wiregrad-teach-' });
-}, 60_000);
-
-afterAll(() => app?.close());
-
-beforeEach(async () => {
-  context = await app!.browser.newContext({ viewport: { width: 1440, height: 900 } });
-  page = await context.newPage();
-  pageErrors = [];
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  page.on('console', (message) => {
-    if (message.type() === 'error') pageErrors.push(message.text());
-  });
-  await page.goto(app!.url);
-  await page.getByTestId('engine-status').filter({ hasText: 'Engine ready' }).waitFor();
+useAppSession({
+  prefix: 'wiregrad-teach-',
+  onOpen: (opened) => {
+    page = opened.page;
+  },
 });
-
-afterEach(async () => {
-  expect(pageErrors).toEqual([]);
-  await context?.close();
-});
-
-async function screenshot(name: string): Promise<void> {
-  if (SCREENSHOTS) await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
-}
-
-async function text(testId: string): Promise<string> {
-  return (await page.getByTestId(testId).textContent()) ?? '';
-}
 
 /** Waits until the progress line reads `expected`. */
 async function progressIs(expected: string): Promise<void> {
@@ -72,9 +34,9 @@ async function progressIs(expected: string): Promise<void> {
 
 /** The lesson document's input values, as the app holds them. */
 async function lessonInputs(): Promise<Record<string, number>> {
-  const doc = JSON.parse(
-    await page.evaluate(() => (globalThis as unknown as PageGlobals).wiregradDebug!.documentText()),
-  ) as { meta: { lesson: { inputs: Record<string, { values: number[] }> } } };
+  const doc = JSON.parse(await documentText(page)) as {
+    meta: { lesson: { inputs: Record<string, { values: number[] }> } };
+  };
   const out: Record<string, number> = {};
   for (const [k, v] of Object.entries(doc.meta.lesson.inputs)) out[k] = v.values[0]!;
   return out;
@@ -128,17 +90,17 @@ describe('the autodiff teacher in the app', { timeout: TEST_TIMEOUT }, () => {
     for (let k = 1; k <= 6; k++) {
       await page.getByTestId('teach-forward').click();
       await progressIs(`forward ${k} of 6`);
-      const label = await text('teach-current');
+      const label = await textOf(page, 'teach-current');
       order.push(label);
-      expect(await text('teach-output')).toBe(forwardValues[label]);
+      expect(await textOf(page, 'teach-output')).toBe(forwardValues[label]);
       expect(await page.getByTestId(`node-${label}`).getAttribute('class')).toContain(
         'is-teach-current',
       );
-      expect(await text(`teach-mark-${label}`)).toContain(forwardValues[label]);
+      expect(await textOf(page, `teach-mark-${label}`)).toContain(forwardValues[label]);
     }
     expect(order).toEqual(['a', 'b', 'c', 'ab', 'n', 'o']);
     expect(await page.getByTestId('teach-forward').isDisabled()).toBe(true);
-    await screenshot('teacher-forward-done');
+    await screenshot(page, 'teacher-forward-done');
 
     // Backward, in reverse topological order, each with backward()'s numbers.
     const walked: string[] = [];
@@ -148,32 +110,32 @@ describe('the autodiff teacher in the app', { timeout: TEST_TIMEOUT }, () => {
         .getByTestId('teach-progress')
         .filter({ hasText: k === 6 ? 'Done' : `backward ${k} of 6` })
         .waitFor();
-      const label = await text('teach-current');
+      const label = await textOf(page, 'teach-current');
       walked.push(label);
-      const panel = await text('teach-panel');
+      const panel = await textOf(page, 'teach-panel');
       expect(panel).toContain(`∂L/∂${label}`);
-      expect(await text('teach-upstream'), label).toBe(gradients[label]);
+      expect(await textOf(page, 'teach-upstream'), label).toBe(gradients[label]);
       if (label === 'ab') {
-        await screenshot('teacher-backward-mul');
-        expect(await text('teach-input-grad-0')).toBe(gradients['a']);
-        expect(await text('teach-input-grad-1')).toBe(gradients['b']);
+        await screenshot(page, 'teacher-backward-mul');
+        expect(await textOf(page, 'teach-input-grad-0')).toBe(gradients['a']);
+        expect(await textOf(page, 'teach-input-grad-1')).toBe(gradients['b']);
         expect(panel).toContain('∂L/∂a = ∂L/∂y · b');
         // … and with the numbers put in: ∂L/∂y · b = ∂L/∂a.
-        expect(await text('teach-numbers-0')).toBe(
+        expect(await textOf(page, 'teach-numbers-0')).toBe(
           `= ${gradients['ab']} · (${forwardValues['b']!.replace('-', '−')}) = ${gradients['a']!.replace('-', '−')}`,
         );
       }
-      if (label === 'o') expect(await text('teach-input-grad-0')).toBe(gradients['n']);
+      if (label === 'o') expect(await textOf(page, 'teach-input-grad-0')).toBe(gradients['n']);
     }
     expect(walked[0]).toBe('o');
     expect(new Set(walked)).toEqual(new Set(Object.keys(gradients)));
     // The canvas shows every node's gradient at the end.
-    expect(await text('teach-mark-a')).toContain(`∂L = ${gradients['a']}`);
+    expect(await textOf(page, 'teach-mark-a')).toContain(`∂L = ${gradients['a']}`);
     // … and colours each edge by the norm of the gradient of the value it carries.
     expect(await page.getByTestId('edge-label-a-ab').getAttribute('data-grad-norm')).toBe(
       String(Math.abs(a.grad!.dataSync()[0]!)),
     );
-    await screenshot('teacher-backward-done');
+    await screenshot(page, 'teacher-backward-done');
   });
 
   it('plays, steps back, jumps to a clicked node and follows the keyboard', async () => {
@@ -187,19 +149,17 @@ describe('the autodiff teacher in the app', { timeout: TEST_TIMEOUT }, () => {
     // Clicking a canvas node jumps to its backward step.
     await page.getByTestId('node-ab').click();
     await page.getByTestId('teach-current').filter({ hasText: /^ab$/ }).waitFor();
-    expect(await text('teach-panel')).toContain('Input gradients it produces');
+    expect(await textOf(page, 'teach-panel')).toContain('Input gradients it produces');
 
     // ← goes back one step, → on again; Space plays to the end. The selected node stays put.
     const layout = async () =>
       (
-        JSON.parse(
-          await page.evaluate(() =>
-            (globalThis as unknown as PageGlobals).wiregradDebug!.documentText(),
-          ),
-        ) as { meta: { layout: Record<string, { x: number; y: number }> } }
+        JSON.parse(await documentText(page)) as {
+          meta: { layout: Record<string, { x: number; y: number }> };
+        }
       ).meta.layout['ab'];
     const at = await layout();
-    const before = await text('teach-progress');
+    const before = await textOf(page, 'teach-progress');
     await page.keyboard.press('ArrowLeft');
     await page.getByTestId('teach-progress').filter({ hasNotText: before }).waitFor();
     await page.keyboard.press('ArrowRight');
@@ -217,7 +177,7 @@ describe('the autodiff teacher in the app', { timeout: TEST_TIMEOUT }, () => {
     await page.getByTestId('teach-start').click();
     const problem = await page.getByTestId('teach-problem').textContent();
     expect(problem).toMatch(/too large for the teacher: .* holds \d+ numbers/);
-    await screenshot('teacher-too-large');
+    await screenshot(page, 'teacher-too-large');
   });
 
   it('exports the graph as TypeScript and opens edited code as a graph', async () => {
@@ -229,7 +189,7 @@ describe('the autodiff teacher in the app', { timeout: TEST_TIMEOUT }, () => {
     const exported = await code.inputValue();
     expect(exported).toContain("const ab = builder.op('mul', [a, b], {}, 'ab');");
     expect(exported).toContain("const o = builder.op('tanh', [n], {}, 'o');");
-    await screenshot('code-export');
+    await screenshot(page, 'code-export');
     await page.getByTestId('code-copy').click();
 
     // Edit: tanh becomes sigmoid, then open the code as a graph.
@@ -248,7 +208,7 @@ describe('the autodiff teacher in the app', { timeout: TEST_TIMEOUT }, () => {
     expect(await page.getByTestId('code-error').textContent()).toBe(
       "line 2: 'fetch' is not defined above",
     );
-    await screenshot('code-open-error');
+    await screenshot(page, 'code-open-error');
     await page.getByTestId('code-close').click();
     expect(await page.getByTestId('node-o').getAttribute('data-op')).toBe('sigmoid');
   });

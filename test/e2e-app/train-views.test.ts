@@ -10,88 +10,42 @@
 
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type BrowserContext, type Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type AppBrowser, startAppBrowser } from '../helpers/app-browser.js';
+import { type Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import {
+  type AppGlobals,
+  type ElementLike,
+  loadTemplate,
+  openTrainPanel,
+  screenshot,
+  setField,
+  useAppSession,
+  waitForNumber,
+} from '../helpers/app-browser.js';
 
-/** Where screenshots go when WIREGRAD_SCREENSHOTS names a folder (for looking at the UI). */
-const SCREENSHOTS = process.env.WIREGRAD_SCREENSHOTS;
-
-let app: AppBrowser | undefined;
-let context: BrowserContext | undefined;
 let page: Page;
-let pageErrors: string[] = [];
+const session = useAppSession({
+  prefix: 'wiregrad-views-',
+  viewport: { width: 1440, height: 1000 },
+  onOpen: (opened) => {
+    page = opened.page;
+  },
+});
 
-interface ElementLike {
-  readonly textContent: string | null;
-  getAttribute(name: string): string | null;
-}
 interface CanvasLike extends ElementLike {
   toDataURL(): string;
-}
-interface DocumentLike {
-  querySelector(selector: string): ElementLike | null;
-  querySelectorAll(selector: string): ArrayLike<ElementLike>;
-}
-/** The page's globals, as page callbacks (which cannot close over this file) reach them. */
-interface Win {
-  readonly document: DocumentLike;
-  readonly wiregradDebug?: { revisions(): { document: number; analysis: number } };
-}
-
-beforeAll(async () => {
-  app = await startAppBrowser({ prefix: 'wiregrad-views-' });
-}, 60_000);
-
-afterAll(() => app?.close());
-
-beforeEach(async () => {
-  context = await app!.browser.newContext({ viewport: { width: 1440, height: 1000 } });
-  page = await context.newPage();
-  pageErrors = [];
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  page.on('console', (message) => {
-    if (message.type() === 'error') pageErrors.push(message.text());
-  });
-  await page.goto(app!.url);
-  await page.getByTestId('engine-status').filter({ hasText: 'Engine ready' }).waitFor();
-});
-
-afterEach(async () => {
-  expect(pageErrors).toEqual([]);
-  await context?.close();
-});
-
-async function screenshot(name: string, testId?: string): Promise<void> {
-  if (!SCREENSHOTS) return;
-  const path = join(SCREENSHOTS, `${name}.png`);
-  if (testId) await page.getByTestId(testId).screenshot({ path });
-  else await page.screenshot({ path });
 }
 
 /** Loads a template, waits for its analysis and opens the Train panel on a data set. */
 async function openTraining(template: string, dataset: string): Promise<void> {
-  await page.getByTestId('templates-menu').click();
-  await page.getByTestId(`template-${template}`).click();
-  await page.getByTestId('node-loss').waitFor();
-  await page.waitForFunction(() => {
-    const r = (globalThis as unknown as Win).wiregradDebug?.revisions();
-    return r !== undefined && r.document === r.analysis;
-  });
-  await page.getByTestId('tab-train').click();
-  await page.getByTestId('dataset-select').selectOption(dataset);
-}
-
-async function setField(testId: string, value: string): Promise<void> {
-  const field = page.getByTestId(testId);
-  await field.fill(value);
-  await field.press('Enter');
+  await loadTemplate(page, template);
+  await openTrainPanel(page, dataset);
 }
 
 /** The boundary canvas's pixels (as a data URL) and the weights' version they show. */
 function boundaryImage(): Promise<{ pixels: string; version: number }> {
   return page.evaluate(() => {
-    const canvas = (globalThis as unknown as Win).document.querySelector(
+    const canvas = (globalThis as unknown as AppGlobals).document.querySelector(
       '[data-testid="decision-boundary"]',
     ) as CanvasLike;
     return {
@@ -105,7 +59,7 @@ function boundaryImage(): Promise<{ pixels: string; version: number }> {
 function probabilities(): Promise<number[]> {
   return page.evaluate(() =>
     Array.from(
-      (globalThis as unknown as Win).document.querySelectorAll(
+      (globalThis as unknown as AppGlobals).document.querySelectorAll(
         '[data-testid="try-result"] [data-probability]',
       ),
     ).map((e) => Number(e.getAttribute('data-probability'))),
@@ -115,7 +69,7 @@ function probabilities(): Promise<number[]> {
 /** The confusion matrix's cells' counts and its stated total. */
 function confusion(): Promise<{ cells: number; sum: number; total: number }> {
   return page.evaluate(() => {
-    const doc = (globalThis as unknown as Win).document;
+    const doc = (globalThis as unknown as AppGlobals).document;
     const cells = Array.from(
       doc.querySelectorAll('[data-testid="confusion-matrix"] [data-row][data-col]'),
     );
@@ -134,23 +88,17 @@ const sum = (values: readonly number[]): number => values.reduce((a, b) => a + b
 describe('what the model learned', { timeout: 60_000 }, () => {
   it('draws a decision boundary that follows training, and answers a clicked point', async () => {
     await openTraining('mlp', 'moons');
-    await setField('train-epochs', '300');
+    await setField(page, 'train-epochs', '300');
     await page.getByTestId('decision-boundary-empty').waitFor();
     await page.getByTestId('train-start').click();
 
     // The boundary arrives, then a later one (newer weights) looks different.
     await page.locator('[data-testid="decision-boundary"][data-version]').waitFor();
     const first = await boundaryImage();
-    await page.waitForFunction(
-      (before) =>
-        Number(
-          (globalThis as unknown as Win).document
-            .querySelector('[data-testid="decision-boundary"]')
-            ?.getAttribute('data-version'),
-        ) >
-        before + 20,
-      first.version,
-    );
+    await waitForNumber(page, '[data-testid="decision-boundary"]', {
+      above: first.version + 20,
+      attribute: 'data-version',
+    });
     const later = await boundaryImage();
     expect(later.version).toBeGreaterThan(first.version);
     expect(later.pixels).not.toBe(first.pixels);
@@ -172,7 +120,7 @@ describe('what the model learned', { timeout: 60_000 }, () => {
     expect(m.cells).toBe(9);
     expect(m.total).toBe(75);
     expect(m.sum).toBe(m.total);
-    await screenshot('views-moons-running');
+    await screenshot(page, 'views-moons-running');
 
     // Stopped, the model still answers, with its final weights.
     await page.getByTestId('train-stop').click();
@@ -182,18 +130,18 @@ describe('what the model learned', { timeout: 60_000 }, () => {
     await canvas.click({ position: { x: 200, y: 200 } });
     await page.waitForFunction(
       (text) =>
-        (globalThis as unknown as Win).document.querySelector(
+        (globalThis as unknown as AppGlobals).document.querySelector(
           '[data-testid="try-result"] .wg-try__subject',
         )?.textContent !== text,
       before,
     );
     expect(sum(await probabilities())).toBeCloseTo(1, 4);
-    await screenshot('views-moons-panel', 'learned-views');
+    await screenshot(page, 'views-moons-panel', 'learned-views');
   });
 
   it('trains the CNN on the MNIST digits and reads a digit drawn on the pad', async () => {
     await openTraining('cnn', 'mnist');
-    await setField('train-epochs', '1');
+    await setField(page, 'train-epochs', '1');
     // A few single steps: each trains on one batch of the shipped digits.
     for (let i = 1; i <= 3; i++) {
       await page.getByTestId('train-step').click();
@@ -235,7 +183,7 @@ describe('what the model learned', { timeout: 60_000 }, () => {
     expect(sum(p)).toBeCloseTo(1, 4);
     // The model's input is the drawing, downsampled: the preview is not blank.
     const lit = await page.evaluate(() => {
-      const c = (globalThis as unknown as Win).document.querySelector(
+      const c = (globalThis as unknown as AppGlobals).document.querySelector(
         '[data-testid="digit-preview"]',
       ) as unknown as {
         getContext(kind: '2d'): {
@@ -248,14 +196,14 @@ describe('what the model learned', { timeout: 60_000 }, () => {
       return n;
     });
     expect(lit).toBeGreaterThan(20);
-    await screenshot('views-mnist-panel', 'learned-views');
+    await screenshot(page, 'views-mnist-panel', 'learned-views');
 
     await page.getByTestId('digit-pad-clear').click();
     await page.getByTestId('try-result').waitFor({ state: 'detached' });
   });
 
   it('says what is wrong when the digits file is missing', async () => {
-    await rm(join(app!.dir, 'mnist-digits.bin'));
+    await rm(join(session.app.dir, 'mnist-digits.bin'));
     await openTraining('cnn', 'mnist');
     await page.getByTestId('train-start').click();
     await page
@@ -263,8 +211,8 @@ describe('what the model learned', { timeout: 60_000 }, () => {
       .filter({ hasText: 'mnist-digits.bin' })
       .filter({ hasText: 'scripts/build.mjs' })
       .waitFor();
-    await screenshot('views-mnist-missing', 'train-error');
+    await screenshot(page, 'views-mnist-missing', 'train-error');
     // The browser logs the failed fetch itself; nothing else went wrong.
-    pageErrors = pageErrors.filter((e) => !/404/.test(e));
+    session.current.errors = session.current.errors.filter((e) => !/404/.test(e));
   });
 });

@@ -10,94 +10,39 @@
  * Every wait polls the DOM for the state it expects; nothing sleeps.
  */
 
-import { join } from 'node:path';
-import { type BrowserContext, type Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type AppBrowser, startAppBrowser } from '../helpers/app-browser.js';
+import { type Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import {
+  type AppGlobals,
+  type ElementLike,
+  loadTemplate,
+  openTrainPanel,
+  screenshot,
+  setField,
+  useAppSession,
+  waitForNumber,
+} from '../helpers/app-browser.js';
 
-/** Where screenshots go when WIREGRAD_SCREENSHOTS names a folder (for looking at the UI). */
-const SCREENSHOTS = process.env.WIREGRAD_SCREENSHOTS;
-
-let app: AppBrowser | undefined;
-let context: BrowserContext | undefined;
 let page: Page;
-let pageErrors: string[] = [];
-
-interface ElementLike {
-  getAttribute(name: string): string | null;
-}
-interface PageGlobals {
-  readonly wiregradDebug?: { revisions(): { document: number; analysis: number } };
-  readonly document: {
-    querySelector(selector: string): ElementLike | null;
-  };
-}
-
-beforeAll(async () => {
-  app = await startAppBrowser({ prefix: 'wiregrad-train-flows-' });
-}, 60_000);
-
-afterAll(() => app?.close());
-
-beforeEach(async () => {
-  context = await app!.browser.newContext({ viewport: { width: 1440, height: 900 } });
-  page = await context.newPage();
-  pageErrors = [];
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  page.on('console', (message) => {
-    if (message.type() === 'error') pageErrors.push(message.text());
-  });
-  await page.goto(app!.url);
-  await page.getByTestId('engine-status').filter({ hasText: 'Engine ready' }).waitFor();
+useAppSession({
+  prefix: 'wiregrad-train-flows-',
+  onOpen: (opened) => {
+    page = opened.page;
+  },
 });
-
-afterEach(async () => {
-  expect(pageErrors).toEqual([]);
-  await context?.close();
-});
-
-async function screenshot(name: string): Promise<void> {
-  if (SCREENSHOTS) await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
-}
 
 /** Loads a template, waits for its analysis and opens the Train panel on the spiral. */
 async function openTemplate(name: string, lastNode: string): Promise<void> {
-  await page.getByTestId('templates-menu').click();
-  await page.getByTestId(`template-${name}`).click();
-  await page.getByTestId(`node-${lastNode}`).waitFor();
-  await page.waitForFunction(() => {
-    const r = (globalThis as unknown as PageGlobals).wiregradDebug?.revisions();
-    return r !== undefined && r.document === r.analysis;
-  });
-  await page.getByTestId('tab-train').click();
-  await page.getByTestId('dataset-select').selectOption('spiral');
-}
-
-async function setField(testId: string, value: string): Promise<void> {
-  const field = page.getByTestId(testId);
-  await field.fill(value);
-  await field.press('Enter');
+  await loadTemplate(page, name, lastNode);
+  await openTrainPanel(page, 'spiral');
 }
 
 /** An attribute of the first element matching `selector`, or null. */
 function attr(selector: string, name: string): Promise<string | null> {
   return page.evaluate(
     ([s, n]) =>
-      (globalThis as unknown as PageGlobals).document.querySelector(s!)?.getAttribute(n!) ?? null,
+      (globalThis as unknown as AppGlobals).document.querySelector(s!)?.getAttribute(n!) ?? null,
     [selector, name],
-  );
-}
-
-/** Waits until `attr(selector, name)` satisfies `ok` (evaluated in the page as a number). */
-async function waitForNumber(selector: string, name: string, min: number): Promise<void> {
-  await page.waitForFunction(
-    ([s, n, m]) =>
-      Number(
-        (globalThis as unknown as PageGlobals).document
-          .querySelector(s as string)
-          ?.getAttribute(n as string),
-      ) >= (m as number),
-    [selector, name, min],
   );
 }
 
@@ -106,15 +51,18 @@ const EDGE = (key: string): string => `.react-flow__edge-path[data-edge-key="${k
 describe('training inspection views', { timeout: 60_000 }, () => {
   it('shows an edge’s numbers and history, activations, earlier steps and histograms', async () => {
     await openTemplate('mlp', 'loss');
-    await setField('train-epochs', '400');
+    await setField(page, 'train-epochs', '400');
     // The views are empty before training.
     await page.getByTestId('histograms').filter({ hasText: 'appear here' }).waitFor();
     expect(await page.getByTestId('step-scrubber').isDisabled()).toBe(true);
 
     await page.getByTestId('train-start').click();
     // A few measured steps recorded, and two histogram snapshots.
-    await waitForNumber('[data-testid="step-scrubber"]', 'max', 6);
-    await waitForNumber('[data-testid="histogram-weights"]', 'data-rows', 2);
+    await waitForNumber(page, '[data-testid="step-scrubber"]', { atLeast: 6, attribute: 'max' });
+    await waitForNumber(page, '[data-testid="histogram-weights"]', {
+      atLeast: 2,
+      attribute: 'data-rows',
+    });
     await page.getByTestId('train-pause').click();
     await page.getByTestId('train-status').filter({ hasText: 'Paused' }).waitFor();
 
@@ -136,7 +84,7 @@ describe('training inspection views', { timeout: 60_000 }, () => {
     expect(
       await page.getByTestId('edge-sparkline').locator('polyline').getAttribute('points'),
     ).toMatch(/^[\d.]+,[\d.]+( [\d.]+,[\d.]+){5,}/);
-    await screenshot('inspect-edge-hover');
+    await screenshot(page, 'inspect-edge-hover');
     await page.mouse.move(5, 5);
     await inspect.waitFor({ state: 'detached' });
 
@@ -154,7 +102,7 @@ describe('training inspection views', { timeout: 60_000 }, () => {
     // The data edge carries no gradient, so it is coloured only in this view.
     expect(await page.locator(EDGE('fc1:0')).getAttribute('style')).toMatch(/stroke:/);
     expect(await page.locator(EDGE(key)).getAttribute('style')).not.toBe(gradStroke);
-    await screenshot('inspect-activations');
+    await screenshot(page, 'inspect-activations');
     await page.getByTestId('edge-view-gradients').click();
     await page.getByTestId('grad-legend').waitFor();
     expect(await page.locator(EDGE(key)).getAttribute('style')).toBe(gradStroke);
@@ -188,21 +136,16 @@ describe('training inspection views', { timeout: 60_000 }, () => {
       .locator('polyline')
       .getAttribute('points'))!.split(/[ ,]/)[0];
     expect(Number(await mark.getAttribute('x1'))).toBeCloseTo(Number(firstPoint), 0);
-    await screenshot('inspect-scrubbed');
+    await screenshot(page, 'inspect-scrubbed');
     await page.mouse.move(5, 5);
 
     // Keyboard: the arrow moves one recorded step; Escape returns to live.
     await scrubber.focus();
     await page.keyboard.press('ArrowRight');
-    await page.waitForFunction(
-      (before) =>
-        Number(
-          (globalThis as unknown as PageGlobals).document
-            .querySelector('[data-testid="step-scrubber"]')
-            ?.getAttribute('data-step'),
-        ) > before,
-      pastStep,
-    );
+    await waitForNumber(page, '[data-testid="step-scrubber"]', {
+      above: pastStep,
+      attribute: 'data-step',
+    });
     await page.keyboard.press('Escape');
     await page.locator('[data-testid="step-scrubber"][data-live="true"]').waitFor();
     await page.getByTestId('scrub-live').filter({ hasText: 'Live' }).waitFor();
@@ -216,7 +159,7 @@ describe('training inspection views', { timeout: 60_000 }, () => {
       Number(await page.getByTestId('histogram-gradients').getAttribute('data-rows')),
     ).toBeGreaterThanOrEqual(2);
     await page.getByTestId('histograms').scrollIntoViewIfNeeded();
-    await screenshot('inspect-histograms');
+    await screenshot(page, 'inspect-histograms');
     await page.getByTestId('train-stop').click();
   });
 
@@ -254,12 +197,12 @@ describe('training inspection views', { timeout: 60_000 }, () => {
     for (let i = 0; i < 4; i++) await page.mouse.wheel(0, -240);
     await page.getByTestId('edge-label-fc1-sigmoid1').hover();
     await page.getByTestId('edge-inspect').waitFor();
-    await screenshot('inspect-deep-sigmoid');
+    await screenshot(page, 'inspect-deep-sigmoid');
   });
 
   it('trains the two-towers template and times both towers’ bars on the timeline', async () => {
     await openTemplate('two-towers', 'loss');
-    await setField('train-epochs', '20');
+    await setField(page, 'train-epochs', '20');
     await page.getByTestId('train-start').click();
     await page.getByTestId('train-status').filter({ hasText: 'Done' }).waitFor({ timeout: 45_000 });
     expect(Number(await page.getByTestId('metric-val-accuracy').textContent())).toBeGreaterThan(
@@ -286,6 +229,6 @@ describe('training inspection views', { timeout: 60_000 }, () => {
       expect(b.end).toBeGreaterThanOrEqual(b.start);
     }
     await page.getByTestId('lanes-timeline').scrollIntoViewIfNeeded();
-    await screenshot('inspect-two-towers');
+    await screenshot(page, 'inspect-two-towers');
   });
 });

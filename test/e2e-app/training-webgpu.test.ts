@@ -13,127 +13,69 @@
  */
 
 import { cp } from 'node:fs/promises';
-import { join } from 'node:path';
-import { type BrowserContext, type Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type AppBrowser, startAppBrowser } from '../helpers/app-browser.js';
+import { type Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import {
+  APP_VIEWPORT,
+  type AppGlobals,
+  edgeGradNorms,
+  loadTemplate,
+  openTrainPanel,
+  screenshot,
+  setField,
+  startAppBrowser,
+  stopTraining,
+  textOf,
+  useAppSession,
+  waitForEngine,
+  waitForNumber,
+} from '../helpers/app-browser.js';
 
-/** Where screenshots go when WIREGRAD_SCREENSHOTS names a folder (for looking at the UI). */
-const SCREENSHOTS = process.env.WIREGRAD_SCREENSHOTS;
-
-let app: AppBrowser | undefined;
-let context: BrowserContext | undefined;
 let page: Page;
-let pageErrors: string[] = [];
-
-interface PageGlobals {
-  readonly wiregradDebug?: { revisions(): { document: number; analysis: number } };
-}
-interface ElementLike {
-  readonly textContent: string | null;
-  getAttribute(name: string): string | null;
-}
-interface DocumentLike {
-  querySelector(selector: string): ElementLike | null;
-  querySelectorAll(selector: string): ArrayLike<ElementLike>;
-}
-/** The page's document, as page callbacks (which cannot close over this file) reach it. */
-interface Win {
-  readonly document: DocumentLike;
-}
-
-beforeAll(async () => {
-  app = await startAppBrowser({
-    prefix: 'wiregrad-train-gpu-',
-    extraArgs: ['--enable-unsafe-webgpu'],
-  });
-}, 60_000);
-
-afterAll(() => app?.close());
-
-beforeEach(async () => {
-  context = await app!.browser.newContext({ viewport: { width: 1440, height: 900 } });
-  page = await context.newPage();
-  pageErrors = [];
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  page.on('console', (message) => {
-    if (message.type() === 'error') pageErrors.push(message.text());
-  });
-  await page.goto(app!.url);
-  await page.getByTestId('engine-status').filter({ hasText: 'Engine ready' }).waitFor();
+const session = useAppSession({
+  prefix: 'wiregrad-train-gpu-',
+  extraArgs: ['--enable-unsafe-webgpu'],
+  closeTimeout: 30_000,
+  onOpen: (opened) => {
+    page = opened.page;
+  },
 });
-
-afterEach(async () => {
-  expect(pageErrors).toEqual([]);
-  await context?.close();
-}, 30_000);
-
-async function screenshot(name: string): Promise<void> {
-  if (SCREENSHOTS) await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
-}
-
-async function loadMlp(): Promise<void> {
-  await page.getByTestId('templates-menu').click();
-  await page.getByTestId('template-mlp').click();
-  await page.getByTestId('node-loss').waitFor();
-  await page.waitForFunction(() => {
-    const r = (globalThis as unknown as PageGlobals).wiregradDebug?.revisions();
-    return r !== undefined && r.document === r.analysis;
-  });
-}
 
 /** Opens the Train panel on the spiral with the WebGPU policy, once the browser offers it. */
 async function chooseWebGPU(epochs: number): Promise<void> {
-  await page.getByTestId('tab-train').click();
-  await page.getByTestId('dataset-select').selectOption('spiral');
+  await openTrainPanel(page, 'spiral');
   const policy = page.getByTestId('device-policy');
   await policy.locator('option[value="webgpu"]:not([disabled])').waitFor({ state: 'attached' });
   await policy.selectOption('webgpu');
-  await setField('train-epochs', String(epochs));
-  await setField('train-lr', '0.02');
-}
-
-async function setField(testId: string, value: string): Promise<void> {
-  const field = page.getByTestId(testId);
-  await field.fill(value);
-  await field.press('Enter');
-}
-
-async function text(testId: string): Promise<string> {
-  return (await page.getByTestId(testId).textContent()) ?? '';
+  await setField(page, 'train-epochs', String(epochs));
+  await setField(page, 'train-lr', '0.02');
 }
 
 /** Waits until the step counter reaches `n`. */
 async function stepsReach(n: number): Promise<void> {
-  await page.waitForFunction(
-    (min) =>
-      Number(
-        (globalThis as unknown as Win).document.querySelector('[data-testid="train-step-count"]')
-          ?.textContent,
-      ) >= min,
-    n,
-    { timeout: 40_000 },
-  );
+  await waitForNumber(page, '[data-testid="train-step-count"]', { atLeast: n, timeout: 40_000 });
 }
 
 describe('training on webgpu in the app', { timeout: 90_000 }, () => {
   it('trains the MLP on the spiral under the WebGPU policy: nodes on webgpu, the loss falls', async () => {
-    await loadMlp();
+    await loadTemplate(page, 'mlp');
     await chooseWebGPU(6);
-    expect(await text('device-policy-note')).toMatch(/WebGPU/);
+    expect(await textOf(page, 'device-policy-note')).toMatch(/WebGPU/);
     await page.getByTestId('train-start').click();
     await stepsReach(1);
-    const early = Number(await text('metric-loss'));
-    const earlyStep = Number(await text('train-step-count'));
+    const early = Number(await textOf(page, 'metric-loss'));
+    const earlyStep = Number(await textOf(page, 'train-step-count'));
     expect(Number.isFinite(early)).toBe(true);
     await page.getByTestId('train-status').filter({ hasText: 'Done' }).waitFor({ timeout: 60_000 });
-    const late = Number(await text('metric-loss'));
-    expect(Number(await text('train-step-count'))).toBeGreaterThan(earlyStep);
+    const late = Number(await textOf(page, 'metric-loss'));
+    expect(Number(await textOf(page, 'train-step-count'))).toBeGreaterThan(earlyStep);
     expect(late).toBeLessThan(early);
     // Every node of the model ran on WebGPU, and there is nothing to transfer.
     const devices = await page.evaluate(() =>
       Array.from(
-        (globalThis as unknown as Win).document.querySelectorAll('.react-flow__node [data-device]'),
+        (globalThis as unknown as AppGlobals).document.querySelectorAll(
+          '.react-flow__node [data-device]',
+        ),
       ).map((e) => e.getAttribute('data-device')),
     );
     expect(devices.length).toBeGreaterThanOrEqual(6);
@@ -141,28 +83,22 @@ describe('training on webgpu in the app', { timeout: 90_000 }, () => {
     expect(await page.getByTestId('node-fc1').getAttribute('data-device')).toBe('webgpu');
     expect(await page.locator('[data-transfer="true"]').count()).toBe(0);
     // The gradients along the edges were measured on the GPU too.
-    const norms = await page.evaluate(() =>
-      Array.from(
-        (globalThis as unknown as Win).document.querySelectorAll(
-          '.react-flow__edge-path[data-grad-norm]',
-        ),
-      ).map((e) => Number(e.getAttribute('data-grad-norm'))),
-    );
+    const norms = await edgeGradNorms(page);
     expect(norms.length).toBeGreaterThan(0);
     expect(norms.every((n) => Number.isFinite(n) && n > 0)).toBe(true);
     expect(await page.getByTestId('device-note').count()).toBe(0);
-    expect(Number(await text('metric-val-accuracy'))).toBeGreaterThan(0.4);
-    await screenshot('training-webgpu');
+    expect(Number(await textOf(page, 'metric-val-accuracy'))).toBeGreaterThan(0.4);
+    await screenshot(page, 'training-webgpu');
   });
 
   it('a node pinned to the CPU makes a mixed graph with transfer edges and their bytes', async () => {
-    await loadMlp();
+    await loadTemplate(page, 'mlp');
     await page.getByTestId('node-relu1').click();
     const runOn = page.getByTestId('inspector-device');
     expect(await runOn.inputValue()).toBe('auto');
     await runOn.selectOption('cpu');
     await page.getByTestId('device-relu1').filter({ hasText: 'cpu' }).waitFor();
-    await screenshot('training-webgpu-pin');
+    await screenshot(page, 'training-webgpu-pin');
 
     await chooseWebGPU(2);
     await page.getByTestId('train-start').click();
@@ -177,7 +113,7 @@ describe('training on webgpu in the app', { timeout: 90_000 }, () => {
     // fc1 → relu1 and relu1 → fc2 cross devices, each a [32, 64] f32 activation per step.
     const transfers = await page.evaluate(() =>
       Array.from(
-        (globalThis as unknown as Win).document.querySelectorAll(
+        (globalThis as unknown as AppGlobals).document.querySelectorAll(
           '.wg-edge-label[data-transfer="true"]',
         ),
       ).map((e) => [e.getAttribute('data-testid'), e.getAttribute('data-bytes'), e.textContent]),
@@ -189,13 +125,9 @@ describe('training on webgpu in the app', { timeout: 90_000 }, () => {
     expect(transfers.every(([, , label]) => /8\.0 KB/.test(label ?? ''))).toBe(true);
     await page.getByTestId('device-transfers').filter({ hasText: '2 transfer edges' }).waitFor();
     await stepsReach(5);
-    expect(Number.isFinite(Number(await text('metric-loss')))).toBe(true);
-    await screenshot('training-webgpu-mixed');
-    await page.getByTestId('train-stop').click();
-    await page
-      .getByTestId('train-status')
-      .filter({ hasText: /Stopped|Done/ })
-      .waitFor();
+    expect(Number.isFinite(Number(await textOf(page, 'metric-loss')))).toBe(true);
+    await screenshot(page, 'training-webgpu-mixed');
+    await stopTraining(page);
   });
 });
 
@@ -204,16 +136,17 @@ describe('training where WebGPU is missing', { timeout: 90_000 }, () => {
     // The same build, in a Chromium without --enable-unsafe-webgpu: no adapter.
     const plain = await startAppBrowser({
       prefix: 'wiregrad-train-nogpu-',
-      populate: (dir) => cp(app!.dir, dir, { recursive: true }),
+      populate: (dir) => cp(session.app.dir, dir, { recursive: true }),
     });
     const previous = page;
-    const noGpu = await plain.browser.newContext({ viewport: { width: 1440, height: 900 } });
+    const errors = session.current.errors;
+    const noGpu = await plain.browser.newContext({ viewport: APP_VIEWPORT });
     try {
       page = await noGpu.newPage();
-      page.on('pageerror', (error) => pageErrors.push(error.message));
+      page.on('pageerror', (error) => errors.push(error.message));
       await page.goto(plain.url);
-      await page.getByTestId('engine-status').filter({ hasText: 'Engine ready' }).waitFor();
-      await loadMlp();
+      await waitForEngine(page);
+      await loadTemplate(page, 'mlp');
       await page.getByTestId('node-relu1').click();
       await page.getByTestId('inspector-device').selectOption('webgpu');
       await page.getByTestId('tab-train').click();
@@ -227,7 +160,7 @@ describe('training where WebGPU is missing', { timeout: 90_000 }, () => {
         .getByTestId('device-policy-note')
         .filter({ hasText: 'WebGPU is unavailable: no WebGPU adapter' })
         .waitFor();
-      await setField('train-epochs', '2');
+      await setField(page, 'train-epochs', '2');
       await page.getByTestId('train-start').click();
       await page
         .getByTestId('device-note')
@@ -239,7 +172,7 @@ describe('training where WebGPU is missing', { timeout: 90_000 }, () => {
       expect(await page.getByTestId('node-relu1').getAttribute('data-device')).toBe('cpu');
       expect(await page.getByTestId('node-fc1').getAttribute('data-device')).toBe('cpu');
       expect(await page.locator('[data-transfer="true"]').count()).toBe(0);
-      await screenshot('training-webgpu-missing');
+      await screenshot(page, 'training-webgpu-missing');
     } finally {
       page = previous;
       await noGpu.close();

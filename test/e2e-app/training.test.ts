@@ -10,45 +10,37 @@
  * Chromium is required, as for test/browser/engine-worker.test.ts.
  */
 
-import { join } from 'node:path';
-import { type BrowserContext, type Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type AppBrowser, startAppBrowser } from '../helpers/app-browser.js';
+import { type Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import {
+  type AppGlobals,
+  edgeGradNorms,
+  type ElementLike,
+  loadTemplate,
+  openTrainPanel,
+  screenshot,
+  setField,
+  stopTraining,
+  textOf,
+  useAppSession,
+  waitForNumber,
+} from '../helpers/app-browser.js';
 
-/** Where screenshots go when WIREGRAD_SCREENSHOTS names a folder (for looking at the UI). */
-const SCREENSHOTS = process.env.WIREGRAD_SCREENSHOTS;
-
-let app: AppBrowser | undefined;
-let context: BrowserContext | undefined;
 let page: Page;
-let pageErrors: string[] = [];
+useAppSession({
+  prefix: 'wiregrad-train-',
+  init: observeLongTasks,
+  onOpen: (opened) => {
+    page = opened.page;
+  },
+});
 
-/** What page callbacks see of the page's globals (this file is checked without DOM types). */
-interface PageGlobals {
-  readonly wiregradDebug?: { revisions(): { document: number; analysis: number } };
+/** The page's globals this file's callbacks reach beyond the app's. */
+interface PageGlobals extends AppGlobals {
   /** Long tasks seen by the observer the init script installs: start and duration, in ms. */
   readonly wiregradLongTasks: { start: number; duration: number }[];
   readonly performance: { now(): number };
 }
-
-interface ElementLike {
-  readonly textContent: string | null;
-  getAttribute(name: string): string | null;
-}
-interface DocumentLike {
-  querySelector(selector: string): ElementLike | null;
-  querySelectorAll(selector: string): ArrayLike<ElementLike>;
-}
-/** The page's document, as page callbacks (which cannot close over this file) reach it. */
-interface Win {
-  readonly document: DocumentLike;
-}
-
-beforeAll(async () => {
-  app = await startAppBrowser({ prefix: 'wiregrad-train-' });
-}, 60_000);
-
-afterAll(() => app?.close());
 
 /** Installed before the page's scripts: records every main-thread task over 50 ms. */
 function observeLongTasks(): void {
@@ -72,56 +64,17 @@ function observeLongTasks(): void {
   }).observe({ type: 'longtask', buffered: true });
 }
 
-beforeEach(async () => {
-  context = await app!.browser.newContext({ viewport: { width: 1440, height: 900 } });
-  page = await context.newPage();
-  pageErrors = [];
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  page.on('console', (message) => {
-    if (message.type() === 'error') pageErrors.push(message.text());
-  });
-  await page.addInitScript(observeLongTasks);
-  await page.goto(app!.url);
-  await page.getByTestId('engine-status').filter({ hasText: 'Engine ready' }).waitFor();
-});
-
-afterEach(async () => {
-  expect(pageErrors).toEqual([]);
-  await context?.close();
-});
-
-async function screenshot(name: string): Promise<void> {
-  if (SCREENSHOTS) await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
-}
-
 /** Loads the MLP template, waits for its analysis and opens the Train panel. */
 async function openMlpTraining(): Promise<void> {
-  await page.getByTestId('templates-menu').click();
-  await page.getByTestId('template-mlp').click();
-  await page.getByTestId('node-loss').waitFor();
-  await page.waitForFunction(() => {
-    const r = (globalThis as unknown as PageGlobals).wiregradDebug?.revisions();
-    return r !== undefined && r.document === r.analysis;
-  });
-  await page.getByTestId('tab-train').click();
-  await page.getByTestId('dataset-select').selectOption('spiral');
-}
-
-async function setField(testId: string, value: string): Promise<void> {
-  const field = page.getByTestId(testId);
-  await field.fill(value);
-  await field.press('Enter');
-}
-
-async function text(testId: string): Promise<string> {
-  return (await page.getByTestId(testId).textContent()) ?? '';
+  await loadTemplate(page, 'mlp');
+  await openTrainPanel(page, 'spiral');
 }
 
 /** The first trained edge's gradient norm attribute, or null before any. */
 function firstGradNorm(): Promise<string | null> {
   return page.evaluate(
     () =>
-      (globalThis as unknown as Win).document
+      (globalThis as unknown as AppGlobals).document
         .querySelector('.react-flow__edge-path[data-grad-norm]')
         ?.getAttribute('data-grad-norm') ?? null,
   );
@@ -136,15 +89,15 @@ describe('training in the app', { timeout: TEST_TIMEOUT }, () => {
     expect(
       await page.getByTestId('device-policy').locator('option[value="webgpu"]').isDisabled(),
     ).toBe(true);
-    await setField('train-epochs', '150');
-    await setField('train-lr', '0.01');
+    await setField(page, 'train-epochs', '150');
+    await setField(page, 'train-lr', '0.01');
     expect(await page.getByTestId('loss-chart').getAttribute('data-points')).toBe('0');
 
     await page.getByTestId('train-start').click();
     // While it trains: the chart grows and an edge's gradient norm changes from frame to frame.
     await page.waitForFunction(
       () =>
-        (globalThis as unknown as Win).document.querySelector(
+        (globalThis as unknown as AppGlobals).document.querySelector(
           '.react-flow__edge-path[data-grad-norm]',
         ) !== null,
     );
@@ -153,20 +106,15 @@ describe('training in the app', { timeout: TEST_TIMEOUT }, () => {
     const firstPath = await page.locator('.wg-chart__line.is-loss').first().getAttribute('d');
     await page.waitForFunction(
       (before) =>
-        (globalThis as unknown as Win).document
+        (globalThis as unknown as AppGlobals).document
           .querySelector('.react-flow__edge-path[data-grad-norm]')
           ?.getAttribute('data-grad-norm') !== before,
       firstNorm,
     );
-    await page.waitForFunction(
-      (before) =>
-        Number(
-          (globalThis as unknown as Win).document
-            .querySelector('[data-testid="loss-chart"]')
-            ?.getAttribute('data-points'),
-        ) > before,
-      firstPoints,
-    );
+    await waitForNumber(page, '[data-testid="loss-chart"]', {
+      above: firstPoints,
+      attribute: 'data-points',
+    });
     expect(await page.locator('.wg-chart__line.is-loss').first().getAttribute('d')).not.toBe(
       firstPath,
     );
@@ -175,28 +123,26 @@ describe('training in the app', { timeout: TEST_TIMEOUT }, () => {
     // (or to the end). The first updates after Start mount the views and run cold code: with
     // React's development build, which scripts/build.mjs bundles, each of the first few took
     // 50-75 ms here on some runs; with the production build none did.
-    await page.waitForFunction(
-      () =>
-        Number(
-          (globalThis as unknown as Win).document
-            .querySelector('[data-testid="loss-chart"]')
-            ?.getAttribute('data-points'),
-        ) >= 5,
-    );
+    await waitForNumber(page, '[data-testid="loss-chart"]', {
+      atLeast: 5,
+      attribute: 'data-points',
+    });
     const since = await page.evaluate(() =>
       (globalThis as unknown as PageGlobals).performance.now(),
     );
-    const fromStep = Number(await text('train-step-count'));
+    const fromStep = Number(await textOf(page, 'train-step-count'));
     await page.waitForFunction(
       (from) =>
         Number(
-          (globalThis as unknown as Win).document.querySelector('[data-testid="train-step-count"]')
-            ?.textContent,
+          (globalThis as unknown as AppGlobals).document.querySelector(
+            '[data-testid="train-step-count"]',
+          )?.textContent,
         ) >=
           from + 300 ||
         /Done/.test(
-          (globalThis as unknown as Win).document.querySelector('[data-testid="train-status"]')
-            ?.textContent ?? '',
+          (globalThis as unknown as AppGlobals).document.querySelector(
+            '[data-testid="train-status"]',
+          )?.textContent ?? '',
         ),
       fromStep,
     );
@@ -204,24 +150,13 @@ describe('training in the app', { timeout: TEST_TIMEOUT }, () => {
       (globalThis as unknown as PageGlobals).performance.now(),
     );
 
-    await page.waitForFunction(
-      () =>
-        Number(
-          (globalThis as unknown as Win).document.querySelector('[data-testid="metric-accuracy"]')
-            ?.textContent,
-        ) >= 0.95,
-      undefined,
-      { timeout: 30_000 },
-    );
-    expect(Number(await text('metric-loss'))).toBeGreaterThan(0);
+    await waitForNumber(page, '[data-testid="metric-accuracy"]', {
+      atLeast: 0.95,
+      timeout: 30_000,
+    });
+    expect(Number(await textOf(page, 'metric-loss'))).toBeGreaterThan(0);
     // Every trained edge carries a norm; the nodes name their device; the timeline has bars.
-    const norms = await page.evaluate(() =>
-      Array.from(
-        (globalThis as unknown as Win).document.querySelectorAll(
-          '.react-flow__edge-path[data-grad-norm]',
-        ),
-      ).map((e) => Number(e.getAttribute('data-grad-norm'))),
-    );
+    const norms = await edgeGradNorms(page);
     expect(norms.length).toBeGreaterThan(0);
     expect(norms.every((n) => Number.isFinite(n) && n > 0)).toBe(true);
     expect(await page.getByTestId('node-fc1').getAttribute('data-device')).toBe('cpu');
@@ -232,7 +167,7 @@ describe('training in the app', { timeout: TEST_TIMEOUT }, () => {
       [...new Set(els.map((e) => (e as unknown as ElementLike).getAttribute('data-phase')))].sort(),
     );
     expect(phases).toEqual(['backward', 'forward', 'optimizer']);
-    await screenshot('training-spiral');
+    await screenshot(page, 'training-spiral');
 
     // The main thread stayed responsive: the worker trains, the UI renders once per frame.
     const longTasks = await page.evaluate(
@@ -251,49 +186,40 @@ describe('training in the app', { timeout: TEST_TIMEOUT }, () => {
       .first()
       .dispatchEvent('mouseover');
     await page.locator('[data-testid="node-fc2"].is-highlighted').waitFor();
-    await screenshot('training-hover');
-    await page.getByTestId('train-stop').click();
-    await page
-      .getByTestId('train-status')
-      .filter({ hasText: /Stopped|Done/ })
-      .waitFor();
+    await screenshot(page, 'training-hover');
+    await stopTraining(page);
   });
 
   it('pauses, takes exactly one step, and stops', async () => {
     await openMlpTraining();
-    await setField('train-epochs', '400');
+    await setField(page, 'train-epochs', '400');
     await page.getByTestId('train-start').click();
-    await page.waitForFunction(
-      () =>
-        Number(
-          (globalThis as unknown as Win).document.querySelector('[data-testid="train-step-count"]')
-            ?.textContent,
-        ) >= 20,
-    );
+    await waitForNumber(page, '[data-testid="train-step-count"]', { atLeast: 20 });
     await page.getByTestId('train-pause').click();
     await page.getByTestId('train-status').filter({ hasText: 'Paused' }).waitFor();
     await page.getByTestId('train-pause').filter({ hasText: 'Resume' }).waitFor();
-    const step = Number(await text('train-step-count'));
-    const loss = await text('metric-loss');
+    const step = Number(await textOf(page, 'train-step-count'));
+    const loss = await textOf(page, 'metric-loss');
 
     await page.getByTestId('train-step').click();
     await page.waitForFunction(
       (before) =>
         Number(
-          (globalThis as unknown as Win).document.querySelector('[data-testid="train-step-count"]')
-            ?.textContent,
+          (globalThis as unknown as AppGlobals).document.querySelector(
+            '[data-testid="train-step-count"]',
+          )?.textContent,
         ) !== before,
       step,
     );
-    expect(Number(await text('train-step-count'))).toBe(step + 1);
-    expect(await text('metric-loss')).not.toBe(loss);
-    expect(Number.isFinite(Number(await text('metric-loss')))).toBe(true);
-    expect(await text('train-status')).toMatch(/^Paused/);
-    await screenshot('training-paused');
+    expect(Number(await textOf(page, 'train-step-count'))).toBe(step + 1);
+    expect(await textOf(page, 'metric-loss')).not.toBe(loss);
+    expect(Number.isFinite(Number(await textOf(page, 'metric-loss')))).toBe(true);
+    expect(await textOf(page, 'train-status')).toMatch(/^Paused/);
+    await screenshot(page, 'training-paused');
 
     await page.getByTestId('train-stop').click();
     await page.getByTestId('train-status').filter({ hasText: 'Stopped' }).waitFor();
-    expect(Number(await text('train-step-count'))).toBe(step + 1);
+    expect(Number(await textOf(page, 'train-step-count'))).toBe(step + 1);
     expect(await page.getByTestId('train-pause').isDisabled()).toBe(true);
   });
 
