@@ -19,7 +19,9 @@
 
 import { transform } from 'sucrase';
 import * as wg from '../index.js';
-import type { CellError, CellLog, CellRun, CellValue } from '../protocol/messages.js';
+import { Graph } from '../graph/graph.js';
+import type { GraphJSON } from '../graph/ir.js';
+import type { CellError, CellLog, CellRun, CellValue, ChartSeries } from '../protocol/messages.js';
 import { dispose } from '../runtime/scope.js';
 import { Tensor } from '../tensor.js';
 import { analyzeCell, type Declaration } from './cell-source.js';
@@ -29,6 +31,8 @@ export type ModuleImporter = (source: string) => Promise<{ url: string; done: Pr
 
 /** How many tensor values travel back to the UI (a 64×64 heatmap, or the start of more). */
 export const MAX_TENSOR_VALUES = 4096;
+/** The least time between two streamed batches of a running cell's output lines, in ms. */
+export const STREAM_MS = 100;
 /** How long a text value may be before it is cut. */
 const MAX_TEXT = 10_000;
 
@@ -44,6 +48,9 @@ interface Binding {
 /** What the prologue of a running cell finds under `globalThis[Symbol.for(KERNEL_KEY)]`. */
 interface KernelBridge {
   readonly wg: typeof wg;
+  readonly plot: typeof plot;
+  readonly image: typeof image;
+  display(value: unknown, id?: string): void;
   readonly console: Pick<Console, 'log' | 'info' | 'warn' | 'error' | 'debug'>;
   read(name: string): unknown;
   bind(accessors: Record<string, unknown>): void;
@@ -146,9 +153,210 @@ export function describeTensor(t: Tensor): CellValue {
   }
 }
 
-/** A value as the UI shows it: tensors as data, everything else as text. */
+// ---- rich outputs: charts, images, graphs ---------------------------------------------------
+
+/** A chart as a cell returns it (what `plot` makes). */
+export type ChartValue = Extract<CellValue, { kind: 'chart' }>;
+/** An image as a cell returns it (what `image` makes). */
+export type ImageValue = Extract<CellValue, { kind: 'image' }>;
+
+/** The data of one line: y values (x = 0, 1, …), a 1-D tensor, or points. */
+export type PlotData =
+  readonly number[] | Tensor | readonly { readonly x: number; readonly y: number }[];
+
+export interface PlotOptions {
+  readonly title?: string;
+  readonly xLabel?: string;
+  readonly yLabel?: string;
+  /** The name of a single line (the legend); several lines take their record keys. */
+  readonly name?: string;
+}
+
+/** The most points a line keeps; longer lines keep every k-th point (and the last). */
+export const MAX_CHART_POINTS = 5000;
+/** The most pixels an image may have (512 × 512). */
+export const MAX_IMAGE_PIXELS = 512 * 512;
+
+function isRecordValue(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function seriesOf(name: string, data: unknown): ChartSeries {
+  let x: number[] = [];
+  let y: number[] = [];
+  if (data instanceof Tensor) {
+    if (data.shape.length !== 1)
+      throw new TypeError(
+        `plot: line '${name}' is a tensor of shape ${JSON.stringify(data.shape)}; give a 1-D ` +
+          `tensor (reshape it, or plot its rows one by one)`,
+      );
+    y = Array.from(data.dataSync(), Number);
+    x = y.map((_, i) => i);
+  } else if (Array.isArray(data)) {
+    data.forEach((p: unknown, i) => {
+      if (typeof p === 'number') {
+        x.push(i);
+        y.push(p);
+      } else if (isRecordValue(p) && typeof p.x === 'number' && typeof p.y === 'number') {
+        x.push(p.x);
+        y.push(p.y);
+      } else
+        throw new TypeError(
+          `plot: line '${name}' has ${formatValue(p)} at index ${i}; give numbers or {x, y} points`,
+        );
+    });
+  } else
+    throw new TypeError(
+      `plot: line '${name}' is ${formatValue(data)}; give an array of numbers, {x, y} points or ` +
+        `a 1-D tensor`,
+    );
+  if (x.length > MAX_CHART_POINTS) {
+    const step = Math.ceil(x.length / MAX_CHART_POINTS);
+    const keep = (_: number, i: number) => i % step === 0 || i === x.length - 1;
+    x = x.filter(keep);
+    y = y.filter(keep);
+  }
+  return { name, x, y };
+}
+
+/**
+ * A line chart for a cell's output: `plot([1, 4, 9])`, `plot(points, { title })`, or several
+ * named lines `plot({ train: a, test: b })`.
+ */
+export function plot(
+  data: PlotData | Readonly<Record<string, PlotData>>,
+  options: PlotOptions = {},
+): ChartValue {
+  const series =
+    Array.isArray(data) || data instanceof Tensor
+      ? [seriesOf(options.name ?? 'y', data)]
+      : isRecordValue(data)
+        ? Object.entries(data).map(([name, d]) => seriesOf(name, d))
+        : [seriesOf(options.name ?? 'y', data)];
+  if (series.length === 0) throw new TypeError('plot: no lines to draw (the record is empty)');
+  return {
+    kind: 'chart',
+    title: options.title ?? null,
+    xLabel: options.xLabel ?? null,
+    yLabel: options.yLabel ?? null,
+    series,
+  };
+}
+
+/**
+ * An image for a cell's output from values in 0..1 (clamped): a [H, W] tensor or nested array
+ * (grey), or a [C, H, W] tensor with C = 1 (grey) or 3 (RGB).
+ */
+export function image(
+  data: Tensor | readonly (readonly number[])[],
+  options: { readonly title?: string } = {},
+): ImageValue {
+  let shape: number[];
+  let values: ArrayLike<number>;
+  if (data instanceof Tensor) {
+    shape = [...data.shape];
+    values = Array.from(data.dataSync(), Number);
+  } else if (Array.isArray(data) && data.every((row) => Array.isArray(row))) {
+    const width = data[0]?.length ?? 0;
+    if (data.some((row) => row.length !== width))
+      throw new TypeError('image: the rows have different lengths; give a rectangular array');
+    shape = [data.length, width];
+    values = data.flat();
+  } else
+    throw new TypeError(
+      `image: expected a [H, W] or [C, H, W] tensor (or an array of rows), got ${formatValue(data)}`,
+    );
+  const rank = shape.length;
+  const channels = rank === 3 ? shape[0]! : 1;
+  if ((rank !== 2 && rank !== 3) || (channels !== 1 && channels !== 3))
+    throw new TypeError(
+      `image: a tensor of shape ${JSON.stringify(shape)} is not an image; give [H, W] (grey) or ` +
+        `[C, H, W] with C = 1 or 3 (e.g. x.reshape([28, 28]))`,
+    );
+  const height = shape[rank - 2]!;
+  const width = shape[rank - 1]!;
+  if (width * height === 0) throw new TypeError('image: the image is empty');
+  if (width * height > MAX_IMAGE_PIXELS)
+    throw new RangeError(
+      `image: ${width}×${height} is more than ${MAX_IMAGE_PIXELS} pixels; show a crop or a ` +
+        `downsampled tensor`,
+    );
+  // [C, H, W] planes to interleaved pixels.
+  const plane = width * height;
+  const pixels = new Array<number>(plane * channels);
+  for (let c = 0; c < channels; c++)
+    for (let i = 0; i < plane; i++) {
+      const v = Number(values[c * plane + i]);
+      pixels[i * channels + c] = Number.isFinite(v)
+        ? Math.round(Math.max(0, Math.min(1, v)) * 255)
+        : 0;
+    }
+  return {
+    kind: 'image',
+    width,
+    height,
+    channels: channels as 1 | 3,
+    pixels,
+    title: options.title ?? null,
+  };
+}
+
+function isGraphDocument(value: unknown): value is GraphJSON {
+  return (
+    isRecordValue(value) &&
+    value.format === 'wiregrad.graph' &&
+    Array.isArray(value.nodes) &&
+    Array.isArray(value.outputs)
+  );
+}
+
+/** A record shaped like a chart a cell built by hand: `{ kind: 'chart', series: [...] }`. */
+function chartFromRecord(value: Record<string, unknown>): ChartValue {
+  const raw = value.series;
+  if (!Array.isArray(raw))
+    throw new TypeError("a chart needs 'series': an array of lines ({ name?, values | points })");
+  const text = (v: unknown) => (typeof v === 'string' ? v : null);
+  const series = raw.map((line: unknown, i) => {
+    if (Array.isArray(line) || line instanceof Tensor) return seriesOf(`y${i + 1}`, line);
+    if (!isRecordValue(line))
+      throw new TypeError(`chart line ${i + 1} is ${formatValue(line)}; give an array or a record`);
+    const name = text(line.name) ?? `y${i + 1}`;
+    if (Array.isArray(line.x) && Array.isArray(line.y))
+      return seriesOf(
+        name,
+        line.y.map((y: unknown, j) => ({ x: Number((line.x as unknown[])[j]), y: Number(y) })),
+      );
+    return seriesOf(name, line.values ?? line.points ?? line.y);
+  });
+  return {
+    kind: 'chart',
+    title: text(value.title),
+    xLabel: text(value.xLabel),
+    yLabel: text(value.yLabel),
+    series,
+  };
+}
+
+/** A value as the UI shows it: tensors as data, charts, images and graphs as such, else text. */
 export function toCellValue(value: unknown): CellValue {
   if (value instanceof Tensor) return describeTensor(value);
+  if (value instanceof Graph) return { kind: 'graph', graph: value.toJSON() };
+  if (isGraphDocument(value)) return { kind: 'graph', graph: value };
+  if (isRecordValue(value) && value.kind === 'chart') {
+    try {
+      return chartFromRecord(value);
+    } catch (error) {
+      return { kind: 'text', text: `[chart not drawn: ${errorOf(error).message}]` };
+    }
+  }
+  if (isRecordValue(value) && value.kind === 'image' && Array.isArray(value.pixels)) {
+    const v = value as unknown as ImageValue;
+    if (
+      v.width * v.height * v.channels === v.pixels.length &&
+      (v.channels === 1 || v.channels === 3)
+    )
+      return v;
+  }
   return { kind: 'text', text: clip(formatValue(value)) };
 }
 
@@ -192,6 +400,70 @@ export function transpileCell(source: string): string {
 
 let runCounter = 0;
 
+/** Receives a running cell's output lines: those from index `from` on are `logs`. */
+export type LogListener = (from: number, logs: readonly CellLog[]) => void;
+
+/**
+ * A running cell's output lines. Changes go to the listener at once when the last batch is at
+ * least STREAM_MS old, else in one batch when that time is up (a timer, which fires when the
+ * cell awaits) or with the next change after it (so a cell that never yields still streams).
+ * The listener gets the lines from the first one changed since the last batch.
+ */
+export class LogStream {
+  readonly logs: CellLog[] = [];
+  private dirtyFrom = Infinity;
+  private lastSent = -Infinity;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(private listener?: LogListener) {}
+
+  push(log: CellLog): void {
+    this.logs.push(log);
+    this.changed(this.logs.length - 1);
+  }
+
+  /** Replaces the line shown under display id `id`, or adds it. */
+  display(id: string, log: CellLog): void {
+    const at = this.logs.findIndex((l) => l.display === id);
+    if (at < 0) return this.push(log);
+    this.logs[at] = log;
+    this.changed(at);
+  }
+
+  /** Forgets every line (a cell run again from the start). */
+  clear(): void {
+    this.logs.length = 0;
+    this.changed(0);
+  }
+
+  /** The run ended: its result carries every line, so nothing more is streamed. */
+  close(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.listener = undefined;
+  }
+
+  private changed(index: number): void {
+    if (!this.listener) return;
+    this.dirtyFrom = Math.min(this.dirtyFrom, index);
+    const wait = STREAM_MS - (Date.now() - this.lastSent);
+    if (wait <= 0) this.flush();
+    else
+      this.timer ??= setTimeout(() => {
+        this.timer = undefined;
+        this.flush();
+      }, wait);
+  }
+
+  private flush(): void {
+    if (!this.listener || this.dirtyFrom === Infinity) return;
+    const from = Math.min(this.dirtyFrom, this.logs.length);
+    this.dirtyFrom = Infinity;
+    this.lastSent = Date.now();
+    this.listener(from, this.logs.slice(from));
+  }
+}
+
 export class Kernel {
   private readonly bindings = new Map<string, Binding>();
   private queue: Promise<unknown> = Promise.resolve();
@@ -212,9 +484,12 @@ export class Kernel {
     }
   }
 
-  /** Runs one cell after those already queued; never rejects (errors are in the result). */
-  run(cell: number, source: string): Promise<CellRun> {
-    const next = this.queue.then(() => this.runNow(cell, source));
+  /**
+   * Runs one cell after those already queued; never rejects (errors are in the result).
+   * `onLogs` receives the cell's output lines while it runs (see `LogStream`).
+   */
+  run(cell: number, source: string, onLogs?: LogListener): Promise<CellRun> {
+    const next = this.queue.then(() => this.runNow(cell, source, onLogs));
     this.queue = next.catch(() => undefined);
     return next;
   }
@@ -228,9 +503,23 @@ export class Kernel {
     this.bindings.clear();
   }
 
-  private async runNow(cell: number, source: string): Promise<CellRun> {
+  private async runNow(cell: number, source: string, onLogs?: LogListener): Promise<CellRun> {
     const started = Date.now();
-    const logs: CellLog[] = [];
+    const stream = new LogStream(onLogs);
+    try {
+      return await this.runStreaming(cell, source, started, stream);
+    } finally {
+      stream.close();
+    }
+  }
+
+  private async runStreaming(
+    cell: number,
+    source: string,
+    started: number,
+    stream: LogStream,
+  ): Promise<CellRun> {
+    const logs = stream.logs;
     const finish = (
       value: CellValue | null,
       error: CellError | null,
@@ -244,11 +533,11 @@ export class Kernel {
       return finish(null, sucraseError(thrown), []);
     }
     const shape = analyzeCell(js);
-    let result = await this.evaluate(js, shape.declarations, shape.lastExpression, logs);
+    let result = await this.evaluate(js, shape.declarations, shape.lastExpression, stream);
     if (result.syntaxError && shape.lastExpression) {
       // The guess at the last statement was wrong: run the cell as written, without its value.
-      logs.length = 0;
-      result = await this.evaluate(js, shape.declarations, null, logs);
+      stream.clear();
+      result = await this.evaluate(js, shape.declarations, null, stream);
     }
     const value = result.error || result.last === undefined ? null : toCellValue(result.last);
     return finish(value, result.error, result.error ? [] : shape.declarations.map((d) => d.name));
@@ -258,16 +547,21 @@ export class Kernel {
     js: string,
     declarations: readonly Declaration[],
     lastExpression: { start: number; end: number } | null,
-    logs: CellLog[],
+    stream: LogStream,
   ): Promise<{ last: unknown; error: CellError | null; syntaxError: boolean }> {
     const own = new Set(declarations.map((d) => d.name));
     const reserved = new Set(['wg', 'console']);
+    // The output helpers, unless a cell declared a name of its own with that name.
+    const helpers = ['plot', 'image', 'display'].filter(
+      (n) => !own.has(n) && !this.bindings.has(n),
+    );
     const imported = [...this.bindings].filter(([name]) => !own.has(name) && !reserved.has(name));
     const bridgeName = `__wgKernel${++runCounter}`;
     const key = JSON.stringify(KERNEL_KEY);
     const prologue: string[] = [`const ${bridgeName} = globalThis[Symbol.for(${key})];`];
     if (!own.has('wg')) prologue.push(`const wg = ${bridgeName}.wg;`);
     if (!own.has('console')) prologue.push(`const console = ${bridgeName}.console;`);
+    for (const name of helpers) prologue.push(`const ${name} = ${bridgeName}.${name};`);
     for (const [name, binding] of imported)
       prologue.push(
         `${binding.kind === 'const' ? 'const' : 'let'} ${name} = ${bridgeName}.read(${JSON.stringify(name)});`,
@@ -309,10 +603,17 @@ export class Kernel {
     const record =
       (level: CellLog['level']) =>
       (...args: unknown[]): void => {
-        logs.push({ level, values: args.map(toCellValue) });
+        stream.push({ level, values: args.map(toCellValue) });
       };
     const bridge: KernelBridge = {
       wg,
+      plot,
+      image,
+      display: (value, id) => {
+        const log: CellLog = { level: 'log', values: [toCellValue(value)] };
+        if (id === undefined) stream.push(log);
+        else stream.display(String(id), { ...log, display: String(id) });
+      },
       console: {
         log: record('log'),
         info: record('info'),

@@ -1,6 +1,7 @@
 /**
  * A code cell's output: its console lines, the value of its last expression (tensors as a
- * table with shape and dtype, 2-D tensors as a heatmap too), and its error in red with the
+ * table with shape and dtype, 2-D tensors as a heatmap too; graphs, charts and images as
+ * RichOutputs.tsx draws them), and its error in red with the
  * cell and line. A stale output (the cell or one above it changed since it ran) is dimmed and
  * says so.
  */
@@ -8,6 +9,7 @@
 import { memo } from 'react';
 import type { CellValue } from '../../engine/protocol/messages.js';
 import type { CellOutput as Output } from './cells.js';
+import { ChartView, GraphOutput, ImageView } from './RichOutputs.js';
 
 type TensorValue = Extract<CellValue, { kind: 'tensor' }>;
 
@@ -113,11 +115,20 @@ function TensorView({ value }: { value: TensorValue }) {
 }
 
 function Value({ value }: { value: CellValue }) {
-  return value.kind === 'tensor' ? (
-    <TensorView value={value} />
-  ) : (
-    <span className="wg-output__text">{value.text}</span>
-  );
+  switch (value.kind) {
+    case 'tensor':
+      return <TensorView value={value} />;
+    case 'graph':
+      return <GraphOutput value={value} />;
+    case 'chart':
+      return <ChartView value={value} />;
+    case 'image':
+      return <ImageView value={value} />;
+    case 'text':
+      return <span className="wg-output__text">{value.text}</span>;
+    default:
+      return value satisfies never;
+  }
 }
 
 export const CellOutputView = memo(function CellOutputView({

@@ -1,10 +1,11 @@
 /**
  * A graph cell: a compact drawing of the canvas document (nodes where the canvas has them,
  * edges as curves) with its name and size, and a button that opens it in the canvas, which
- * stays the graph's editor.
+ * stays the graph's editor. `GraphDrawing` draws any document the same way (a cell's traced
+ * graph output uses it too).
  */
 
-import { memo } from 'react';
+import { type ReactNode, memo } from 'react';
 import { useDocumentState } from '../app/context.js';
 import type { EditorDocument } from '../state/document.js';
 
@@ -49,6 +50,37 @@ function layoutBoxes(doc: EditorDocument): { boxes: Box[]; owner: Map<string, st
 
 export const GraphPreview = memo(function GraphPreview({ onOpen }: { onOpen: () => void }) {
   const doc = useDocumentState((s) => s.doc);
+  return (
+    <GraphDrawing
+      doc={doc}
+      onOpen={onOpen}
+      action={
+        <button type="button" className="wg-button" data-testid="open-in-canvas" onClick={onOpen}>
+          <span className="wg-button__icon" aria-hidden="true">
+            ↗
+          </span>
+          <span>Open in canvas</span>
+        </button>
+      }
+      empty="The model is empty: open the canvas to add layers, or pick a template."
+    />
+  );
+});
+
+/** A document drawn small, with its name, size and an action button in the head. */
+export const GraphDrawing = memo(function GraphDrawing({
+  doc,
+  onOpen,
+  action,
+  empty,
+  testId,
+}: {
+  doc: EditorDocument;
+  onOpen: () => void;
+  action: ReactNode;
+  empty: string;
+  testId?: string;
+}) {
   const { boxes, owner } = layoutBoxes(doc);
   const byId = new Map(boxes.map((b) => [b.id, b]));
   const minX = Math.min(0, ...boxes.map((b) => b.x));
@@ -80,24 +112,17 @@ export const GraphPreview = memo(function GraphPreview({ onOpen }: { onOpen: () 
       });
     });
   return (
-    <div className="wg-graphcell">
+    <div className="wg-graphcell" data-testid={testId}>
       <div className="wg-graphcell__head">
         <span className="wg-graphcell__name">{doc.graph.name ?? 'Untitled model'}</span>
         <span className="wg-graphcell__meta">
           {doc.graph.nodes.length} node{doc.graph.nodes.length === 1 ? '' : 's'} ·{' '}
           {doc.graph.outputs.length} output{doc.graph.outputs.length === 1 ? '' : 's'}
         </span>
-        <button type="button" className="wg-button" data-testid="open-in-canvas" onClick={onOpen}>
-          <span className="wg-button__icon" aria-hidden="true">
-            ↗
-          </span>
-          <span>Open in canvas</span>
-        </button>
+        {action}
       </div>
       {boxes.length === 0 ? (
-        <div className="wg-graphcell__empty">
-          The model is empty: open the canvas to add layers, or pick a template.
-        </div>
+        <div className="wg-graphcell__empty">{empty}</div>
       ) : (
         <div className="wg-graphcell__view">
           <svg

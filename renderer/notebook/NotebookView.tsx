@@ -4,7 +4,8 @@
  * rendered and switch to editing on double-click or Enter; code cells edit in Monaco and run
  * with Shift+Enter or their Run button; the graph cell previews the canvas document.
  *
- * Keys (outside an editor): ↑/↓ select, Enter edits, Shift+Enter runs and moves on, Ctrl/⌘+Z
+ * Keys (outside an editor): ↑/↓ select, Enter edits, Shift+Enter runs and moves on,
+ * Ctrl/⌘+Shift+Enter runs the code cells above, Ctrl/⌘+Z
  * and Ctrl/⌘+Shift+Z (or Y) undo and redo cell edits. Inside an editor, Escape leaves it.
  */
 
@@ -72,6 +73,14 @@ function NotebookBar() {
           testId="run-all"
           disabled={!trusted}
           onClick={() => void notebook.runAll()}
+        />
+        <BarButton
+          label="Run above"
+          icon="⤒"
+          testId="run-above"
+          title="Run the code cells above the selected one (Ctrl/⌘+Shift+Enter)"
+          disabled={!trusted || selected === null}
+          onClick={() => selected && void notebook.runAbove(selected)}
         />
         <BarButton
           label="Interrupt"
@@ -198,7 +207,23 @@ function MarkdownBody({ cell, selected }: { cell: Cell; selected: boolean }) {
 
 function CodeBody({ cell, index }: { cell: Cell; index: number }) {
   const notebook = useNotebook();
-  const output = useNotebookState((s) => s.outputs[cell.id]);
+  const saved = useNotebookState((s) => s.outputs[cell.id]);
+  const live = useNotebookState((s) => s.live[cell.id]);
+  // While the cell runs, the lines it printed so far replace its last output.
+  const output = useMemo(
+    () =>
+      live
+        ? {
+            logs: live,
+            value: null,
+            error: null,
+            count: saved?.count ?? 0,
+            ms: 0,
+            signature: saved?.signature ?? '',
+          }
+        : saved,
+    [live, saved],
+  );
   const focusToken = useNotebookState((s) => (s.editorFocus?.id === cell.id ? s.editorFocus.n : 0));
   const stale = useNotebookState((s) => (output ? isStale(s.cells, cell.id, output) : false));
   const runError = useMemo(
@@ -222,7 +247,7 @@ function CodeBody({ cell, index }: { cell: Cell; index: number }) {
         runError={runError}
         focusToken={focusToken}
       />
-      {output && <CellOutputView output={output} cellNumber={index + 1} stale={stale} />}
+      {output && <CellOutputView output={output} cellNumber={index + 1} stale={!live && stale} />}
     </>
   );
 }
@@ -354,6 +379,8 @@ export function NotebookView() {
       (event.key.toLowerCase() === 'y' || (event.key.toLowerCase() === 'z' && event.shiftKey))
     )
       notebook.redo();
+    else if (event.key === 'Enter' && event.shiftKey && mod && selected)
+      void notebook.runAbove(selected);
     else if (event.key === 'ArrowDown' && !mod) notebook.selectNext(selected, false);
     else if (event.key === 'ArrowUp' && !mod) notebook.selectPrevious(selected);
     else if (event.key === 'Enter' && event.shiftKey && selected) notebook.runAndAdvance(selected);

@@ -105,6 +105,19 @@ function loadApiTypes(): Promise<void> {
           '    type Graph = api.Graph;',
           '    type GraphJSON = api.GraphJSON;',
           '  }',
+          '  /** A line chart under the cell: numbers, {x, y} points, a 1-D tensor, or named lines. */',
+          '  function plot(',
+          '    data: PlotData | Record<string, PlotData>,',
+          '    options?: { title?: string; xLabel?: string; yLabel?: string; name?: string },',
+          "  ): { readonly kind: 'chart' };",
+          '  type PlotData = readonly number[] | api.Tensor | readonly { x: number; y: number }[];',
+          '  /** An image under the cell from values in 0..1: [H, W] grey or [C, H, W], C = 1 or 3. */',
+          '  function image(',
+          '    data: api.Tensor | readonly (readonly number[])[],',
+          '    options?: { title?: string },',
+          "  ): { readonly kind: 'image' };",
+          '  /** Shows a value under the cell now; a later display with the same id replaces it. */',
+          '  function display(value: unknown, id?: string): void;',
           '}',
           'export {};',
         ].join('\n'),
@@ -118,7 +131,7 @@ function loadApiTypes(): Promise<void> {
     .catch((error: unknown) => {
       console.warn('The engine API types could not be loaded:', error);
       ts.addExtraLib(
-        'declare const wg: any;',
+        'declare const wg: any; declare function plot(...a: any[]): any; declare function image(...a: any[]): any; declare function display(...a: any[]): void;',
         'file:///node_modules/@types/wiregrad-loose/index.d.ts',
       );
     });

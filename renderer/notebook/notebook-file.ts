@@ -38,9 +38,33 @@ function toSourceLines(text: string): string[] {
 
 const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
+const isNumberList = (v: unknown): boolean =>
+  Array.isArray(v) && v.every((x) => typeof x === 'number' || x === null);
+
 function isCellValue(v: unknown): v is CellValue {
   if (!isRecord(v)) return false;
   if (v.kind === 'text') return typeof v.text === 'string';
+  if (v.kind === 'graph') return isRecord(v.graph) && Array.isArray(v.graph.nodes);
+  if (v.kind === 'chart')
+    return (
+      Array.isArray(v.series) &&
+      v.series.every(
+        (s) =>
+          isRecord(s) &&
+          typeof s.name === 'string' &&
+          isNumberList(s.x) &&
+          isNumberList(s.y) &&
+          (s.x as unknown[]).length === (s.y as unknown[]).length,
+      )
+    );
+  if (v.kind === 'image')
+    return (
+      typeof v.width === 'number' &&
+      typeof v.height === 'number' &&
+      (v.channels === 1 || v.channels === 3) &&
+      isNumberList(v.pixels) &&
+      (v.pixels as unknown[]).length === v.width * v.height * v.channels
+    );
   return (
     v.kind === 'tensor' &&
     Array.isArray(v.shape) &&
@@ -63,8 +87,11 @@ export function readOutput(v: unknown): CellOutput | null {
       Array.isArray(log.values) &&
       log.values.every(isCellValue)
     )
-      validLogs.push(log as unknown as CellLog);
-  const value = isCellValue(v.value) ? v.value : null;
+      validLogs.push({
+        level: log.level as CellLog['level'],
+        values: (log.values as CellValue[]).map(restoreValue),
+      });
+  const value = isCellValue(v.value) ? restoreValue(v.value) : null;
   const e = v.error;
   const error: CellError | null =
     isRecord(e) && typeof e.message === 'string'
@@ -85,8 +112,31 @@ export function readOutput(v: unknown): CellOutput | null {
   };
 }
 
+/** A saved value as this build holds it: JSON's nulls (NaN, ±Infinity) back to NaN. */
+function restoreValue(value: CellValue): CellValue {
+  const numbers = (list: readonly (number | null)[]) => list.map((x) => x ?? NaN);
+  if (value.kind === 'chart')
+    return {
+      ...value,
+      title: value.title ?? null,
+      xLabel: value.xLabel ?? null,
+      yLabel: value.yLabel ?? null,
+      series: value.series.map((s) => ({ ...s, x: numbers(s.x), y: numbers(s.y) })),
+    };
+  if (value.kind === 'image') return { ...value, title: value.title ?? null };
+  return value;
+}
+
 function valueText(value: CellValue): string {
   if (value.kind === 'text') return value.text;
+  if (value.kind === 'graph')
+    return `Graph ${value.graph.name ?? ''} (${value.graph.nodes.length} nodes)`.replace('  ', ' ');
+  if (value.kind === 'chart')
+    return `Chart${value.title ? ` "${value.title}"` : ''}: ${value.series
+      .map((s) => `${s.name} (${s.y.length} points)`)
+      .join(', ')}`;
+  if (value.kind === 'image')
+    return `Image ${value.width}×${value.height}${value.title ? ` "${value.title}"` : ''}`;
   const shown = value.values.slice(0, 20).join(', ');
   return (
     `Tensor(${JSON.stringify(value.shape)}, ${value.dtype}) ` +

@@ -102,6 +102,62 @@ describe('Notebook: running cells', () => {
     expect(outputs[c]).toBeUndefined();
   });
 
+  it('runs the code cells above the selected one, not the cell itself', async () => {
+    const nb = notebook();
+    const a = nb.cells[1]!.id;
+    nb.edit(a, 'const base = 20');
+    const md = nb.add('markdown', a, 'text between');
+    const b = nb.add('code', md, 'const more = base + 1');
+    const c = nb.add('code', b, 'more * 2');
+    await nb.runAbove(c);
+    const outputs = nb.state.getState().outputs;
+    expect(outputs[a]?.error).toBeNull();
+    expect(outputs[b]?.error).toBeNull();
+    expect(outputs[c]).toBeUndefined();
+    expect((await nb.run(c))?.value).toEqual({ kind: 'text', text: '42' });
+    await nb.runAbove(nb.cells[0]!.id);
+    expect(nb.state.getState().message).toMatch(/no code cells above/);
+  });
+
+  it('saves chart, image and graph outputs and reads them back the same', async () => {
+    const nb = notebook();
+    const a = nb.cells[1]!.id;
+    nb.edit(a, 'console.log(image([[0, 1]]))\nplot({ loss: [1, NaN, 0.5] }, { title: "t" })');
+    const b = nb.add('code', a, 'wg.trace((x: wg.Tensor) => x.exp(), [wg.ones([2])])');
+    await nb.run(a);
+    await nb.run(b);
+    const before = nb.state.getState().outputs;
+    expect(before[a]?.value).toMatchObject({ kind: 'chart', title: 't' });
+    expect(before[b]?.value?.kind).toBe('graph');
+    const text = nb.write(graphText());
+    const json = JSON.parse(text) as { cells: { outputs?: { data?: unknown }[] }[] };
+    expect(JSON.stringify(json.cells[1]!.outputs)).toContain('Chart \\"t\\": loss (3 points)');
+    const back = readNotebookCells(text).outputs;
+    expect(back[a]?.value).toEqual(before[a]?.value);
+    expect(back[a]?.logs).toEqual(before[a]?.logs);
+    expect(back[b]?.value).toEqual(before[b]?.value);
+  });
+
+  it('shows the lines a running cell printed so far, then its output', async () => {
+    const nb = notebook();
+    const a = nb.cells[1]!.id;
+    nb.edit(
+      a,
+      'console.log("one")\nawait new Promise((r) => setTimeout(r, 300))\nconsole.log("two")\n3',
+    );
+    const seen: string[][] = [];
+    const stop = nb.state.subscribe((s) => {
+      const live = s.live[a];
+      if (live) seen.push(live.map((l) => (l.values[0]?.kind === 'text' ? l.values[0].text : '')));
+    });
+    const output = await nb.run(a);
+    stop();
+    expect(seen[0]).toEqual(['one']);
+    expect(nb.state.getState().live[a]).toBeUndefined();
+    expect(output?.logs).toHaveLength(2);
+    expect(output?.value).toEqual({ kind: 'text', text: '3' });
+  });
+
   it('restart empties the scope', async () => {
     const nb = notebook();
     const a = nb.cells[1]!.id;

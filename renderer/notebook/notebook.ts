@@ -11,7 +11,7 @@
  */
 
 import { createStore, type StoreApi } from 'zustand/vanilla';
-import type { CellRun } from '../../engine/protocol/messages.js';
+import type { CellLog, CellRun } from '../../engine/protocol/messages.js';
 import {
   type Cell,
   type CellEdit,
@@ -32,7 +32,12 @@ import { type NotebookContent, readNotebookCells, writeNotebookCells } from './n
 
 /** What the notebook needs of a kernel: the engine client's cell methods. */
 export interface KernelClient {
-  runCell(cell: number, source: string): Promise<CellRun>;
+  /** `onLogs` sees the output lines while the cell runs (lines from `from` on replaced). */
+  runCell(
+    cell: number,
+    source: string,
+    onLogs?: (from: number, logs: readonly CellLog[]) => void,
+  ): Promise<CellRun>;
   resetKernel(): Promise<void>;
   close(): void;
 }
@@ -63,6 +68,8 @@ export interface NotebookState {
   readonly revision: number;
   readonly trusted: boolean;
   readonly running: Readonly<Record<string, 'queued' | 'running'>>;
+  /** The output lines of running cells so far (streamed by the kernel), by cell id. */
+  readonly live: Readonly<Record<string, readonly CellLog[]>>;
   readonly kernel: KernelStatus;
   /** The kernel's run counter (the [n] of the last output). */
   readonly counter: number;
@@ -147,6 +154,7 @@ export class Notebook {
       revision: 0,
       trusted: restored?.trusted ?? true,
       running: {},
+      live: {},
       kernel: 'idle',
       counter: 0,
       message: null,
@@ -348,7 +356,16 @@ export class Notebook {
       const signature = upstreamSignature(current.cells, id);
       let run: CellRun;
       try {
-        run = await this.client().runCell(cellNumber(current.cells, id), now.source);
+        run = await this.client().runCell(
+          cellNumber(current.cells, id),
+          now.source,
+          (from, logs) => {
+            if (generation !== this.generation) return;
+            const live = this.state.getState().live;
+            const lines = [...(live[id] ?? []).slice(0, from), ...logs];
+            this.state.setState({ live: { ...live, [id]: lines } });
+          },
+        );
       } catch (error) {
         if (generation !== this.generation) return null;
         run = {
@@ -375,9 +392,11 @@ export class Notebook {
         ms: run.ms,
         signature,
       };
+      const { [id]: _done, ...live } = this.state.getState().live;
       this.state.setState({
         counter: count,
         outputs: { ...this.state.getState().outputs, [id]: output },
+        live,
       });
       this.setRunning(id, null);
       return output;
@@ -405,12 +424,30 @@ export class Notebook {
 
   /** Runs every code cell in order, stopping at the first error. */
   async runAll(): Promise<void> {
+    await this.runCells(this.cells);
+  }
+
+  /**
+   * Runs the code cells above `id` (not `id` itself) in order, stopping at the first error:
+   * what a cell needs defined before it runs.
+   */
+  async runAbove(id: string): Promise<void> {
+    const index = this.cells.findIndex((c) => c.id === id);
+    if (index < 0) return;
+    if (!this.cells.slice(0, index).some((c) => c.kind === 'code')) {
+      this.say('There are no code cells above this one to run.');
+      return;
+    }
+    await this.runCells(this.cells.slice(0, index));
+  }
+
+  private async runCells(cells: readonly Cell[]): Promise<void> {
     if (!this.state.getState().trusted) {
       this.say('This notebook came from a file: trust it to run its code.');
       return;
     }
     const generation = this.generation;
-    for (const cell of this.cells) {
+    for (const cell of cells) {
       if (cell.kind !== 'code') continue;
       const output = await this.run(cell.id);
       if (generation !== this.generation || !output || output.error) return;
@@ -459,7 +496,7 @@ export class Notebook {
     this.kernel?.close();
     this.kernel = null;
     this.queue = Promise.resolve();
-    this.state.setState({ running: {}, kernel: 'idle' });
+    this.state.setState({ running: {}, live: {}, kernel: 'idle' });
   }
 
   clearOutputs(): void {

@@ -1,0 +1,183 @@
+import { describe, expect, it } from 'vitest';
+import type { CellLog } from '../protocol/messages.js';
+import { createInProcessEngineClient } from './in-process.js';
+import { Kernel, MAX_CHART_POINTS, STREAM_MS, image, plot } from './kernel.js';
+
+describe('rich cell outputs', () => {
+  it('shows a traced graph as a graph document', async () => {
+    const kernel = new Kernel();
+    const run = await kernel.run(
+      1,
+      'const x = wg.ones([2, 3]);\nwg.trace((a: wg.Tensor) => a.mul(a).relu(), [x])',
+    );
+    expect(run.error).toBeNull();
+    expect(run.value?.kind).toBe('graph');
+    if (run.value?.kind !== 'graph') return;
+    const ops = run.value.graph.nodes.map((n) => n.op);
+    expect(ops).toContain('input');
+    expect(ops).toContain('mul');
+    expect(ops).toContain('relu');
+    expect(run.value.graph.outputs).toHaveLength(1);
+  });
+
+  it('shows a graph document (GraphJSON) as a graph too', async () => {
+    const kernel = new Kernel();
+    const run = await kernel.run(
+      1,
+      'const b = new wg.GraphBuilder("tiny");\nconst i = b.input("x", [2]);\n' +
+        'b.output("y", b.op("tanh", [i]));\nb.toJSON()',
+    );
+    expect(run.error).toBeNull();
+    expect(run.value).toMatchObject({ kind: 'graph', graph: { name: 'tiny' } });
+  });
+
+  it('plot makes a chart from numbers, points, tensors and named lines', async () => {
+    const kernel = new Kernel();
+    const run = await kernel.run(1, 'plot([3, 1, 2], { title: "loss", xLabel: "step" })');
+    expect(run.error).toBeNull();
+    expect(run.value).toEqual({
+      kind: 'chart',
+      title: 'loss',
+      xLabel: 'step',
+      yLabel: null,
+      series: [{ name: 'y', x: [0, 1, 2], y: [3, 1, 2] }],
+    });
+    const many = await kernel.run(
+      2,
+      'plot({ a: [{ x: 1, y: 2 }, { x: 3, y: 5 }], b: wg.tensor([4, 6]) })',
+    );
+    expect(many.value).toMatchObject({
+      kind: 'chart',
+      series: [
+        { name: 'a', x: [1, 3], y: [2, 5] },
+        { name: 'b', x: [0, 1], y: [4, 6] },
+      ],
+    });
+  });
+
+  it('accepts a chart written by hand and says why a bad one is not drawn', async () => {
+    const kernel = new Kernel();
+    const run = await kernel.run(1, '({ kind: "chart", series: [{ name: "r", values: [1, 2] }] })');
+    expect(run.value).toMatchObject({ kind: 'chart', series: [{ name: 'r', y: [1, 2] }] });
+    const bad = await kernel.run(2, '({ kind: "chart", series: [["a"]] })');
+    expect(bad.value).toMatchObject({ kind: 'text' });
+    expect(bad.value?.kind === 'text' && bad.value.text).toMatch(/chart not drawn.*index 0/);
+  });
+
+  it('plot and image report wrong input with a clear error', async () => {
+    const kernel = new Kernel();
+    const run = await kernel.run(1, 'plot(wg.ones([2, 2]))');
+    expect(run.error?.name).toBe('TypeError');
+    expect(run.error?.message).toMatch(/1-D tensor/);
+    const img = await kernel.run(2, 'image(wg.ones([2, 3, 4]))');
+    expect(img.error?.message).toMatch(/C = 1 or 3/);
+  });
+
+  it('thins long lines to the point limit, keeping the last point', () => {
+    const values = Array.from({ length: MAX_CHART_POINTS * 2 + 1 }, (_, i) => i);
+    const chart = plot(values);
+    const line = chart.series[0]!;
+    expect(line.x.length).toBeLessThanOrEqual(MAX_CHART_POINTS + 1);
+    expect(line.x.at(-1)).toBe(values.length - 1);
+  });
+
+  it('image turns [H, W] and [C, H, W] values in 0..1 into bytes, clamped', async () => {
+    const grey = image([
+      [0, 0.5],
+      [1, 2],
+    ]);
+    expect(grey).toMatchObject({ width: 2, height: 2, channels: 1, pixels: [0, 128, 255, 255] });
+    const kernel = new Kernel();
+    const run = await kernel.run(
+      1,
+      'image(wg.tensor([[[1, 0]], [[0, 0]], [[0, 1]]]), { title: "rgb" })',
+    );
+    expect(run.error).toBeNull();
+    expect(run.value).toEqual({
+      kind: 'image',
+      width: 2,
+      height: 1,
+      channels: 3,
+      pixels: [255, 0, 0, 0, 0, 255],
+      title: 'rgb',
+    });
+  });
+
+  it('a cell may declare its own plot, and later cells keep seeing it', async () => {
+    const kernel = new Kernel();
+    await kernel.run(1, 'function plot(n: number) { return n * 2 }');
+    const run = await kernel.run(2, 'plot(21)');
+    expect(run.value).toEqual({ kind: 'text', text: '42' });
+  });
+});
+
+describe('streamed output lines', () => {
+  /** Applies streamed batches as the notebook does. */
+  function collector() {
+    const batches: { from: number; count: number }[] = [];
+    let lines: CellLog[] = [];
+    const onLogs = (from: number, logs: readonly CellLog[]) => {
+      batches.push({ from, count: logs.length });
+      lines = [...lines.slice(0, from), ...logs];
+    };
+    return { batches, onLogs, lines: () => lines };
+  }
+
+  it('streams lines while a cell runs, even one that never yields, throttled', async () => {
+    const kernel = new Kernel();
+    const seen = collector();
+    const source = [
+      'const until = (ms: number) => { const end = Date.now() + ms; while (Date.now() < end); };',
+      'for (let i = 0; i < 4; i++) {',
+      '  console.log("step", i);',
+      `  until(${STREAM_MS + 20});`,
+      '}',
+      'for (let i = 0; i < 50; i++) console.log("burst", i);',
+    ].join('\n');
+    const run = await kernel.run(1, source, seen.onLogs);
+    expect(run.error).toBeNull();
+    // The four slow lines each went out as they were printed; the burst of 50 did not go out
+    // line by line.
+    expect(seen.batches.slice(0, 4)).toEqual([0, 1, 2, 3].map((i) => ({ from: i, count: 1 })));
+    expect(seen.batches.length).toBeLessThan(10);
+    // What was streamed is a prefix of the result, which has every line.
+    expect(run.logs).toHaveLength(54);
+    expect(run.logs.slice(0, seen.lines().length)).toEqual(seen.lines());
+  });
+
+  it('display(value, id) replaces its earlier line, in the stream and in the result', async () => {
+    const kernel = new Kernel();
+    const seen = collector();
+    const source = [
+      'console.log("start");',
+      'const points: number[] = [];',
+      'for (let i = 1; i <= 3; i++) {',
+      '  points.push(i * i);',
+      '  display(plot(points), "curve");',
+      '  await new Promise((r) => setTimeout(r, ' + String(STREAM_MS + 10) + '));',
+      '}',
+      'console.log("end");',
+    ].join('\n');
+    const run = await kernel.run(1, source, seen.onLogs);
+    expect(run.error).toBeNull();
+    expect(run.logs.map((l) => l.display ?? l.values[0]?.kind)).toEqual(['text', 'curve', 'text']);
+    expect(run.logs[1]!.values[0]).toMatchObject({ kind: 'chart', series: [{ y: [1, 4, 9] }] });
+    // The chart was sent again at its own index as it grew.
+    expect(seen.batches.filter((b) => b.from === 1).length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('reaches the client through the worker protocol while the cell runs', async () => {
+    const client = createInProcessEngineClient();
+    const streamed: CellLog[][] = [];
+    const run = await client.runCell(
+      1,
+      'console.log("first")\nawait new Promise((r) => setTimeout(r, ' +
+        String(STREAM_MS * 2) +
+        '))\nconsole.log("second")',
+      (_from, logs) => streamed.push([...logs]),
+    );
+    expect(run.logs).toHaveLength(2);
+    expect(streamed[0]).toEqual([{ level: 'log', values: [{ kind: 'text', text: 'first' }] }]);
+    client.close();
+  });
+});
