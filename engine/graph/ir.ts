@@ -136,6 +136,11 @@ export interface ParameterAttrs {
   readonly value?: number;
   /** The random stream: the same seed gives the same values on every device and run. */
   readonly seed: number;
+  /**
+   * False for state that gradients must not update (batch norm's running statistics): the
+   * trainer keeps it out of the optimiser. Default true.
+   */
+  readonly trainable?: boolean;
 }
 
 /** Attributes of a `constant` node: data stored in the document, row-major. */
@@ -220,6 +225,11 @@ defineOp<ParameterAttrs>({
     bound: { kind: 'float', optional: true, doc: "half-width for 'uniform' (default 1)" },
     value: { kind: 'float', optional: true, doc: "value for 'constant'" },
     seed: { kind: 'int', doc: 'random stream of the initialisation' },
+    trainable: {
+      kind: 'bool',
+      optional: true,
+      doc: 'false: state the optimiser leaves alone (running statistics); default true',
+    },
   },
   doc: 'A trainable tensor, created by its init rule from its seed.',
   inferShape(_, a) {

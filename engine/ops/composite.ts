@@ -11,7 +11,15 @@ import type { DeviceName } from '../backend/backend.js';
 import { state, type Tracer } from '../runtime/state.js';
 import { Tensor } from '../tensor.js';
 import { type AttrSpec, type OpDef, type TensorMeta, defineOp } from './registry.js';
-import { crossEntropy, dropout, layerNorm, linear, mseLoss, type Reduction } from './nn.js';
+import {
+  batchNormPure,
+  crossEntropy,
+  dropout,
+  layerNorm,
+  linear,
+  mseLoss,
+  type Reduction,
+} from './nn.js';
 import { WiregradError } from '../core/errors.js';
 
 /** Records nothing: every op just yields a symbolic tensor of its inferred shape. */
@@ -113,6 +121,39 @@ defineComposite<{ normalizedShape: readonly number[]; eps?: number }>({
       ...(beta ? { beta } : {}),
       eps: a.eps ?? 1e-5,
     }),
+});
+
+defineComposite<{ training: boolean; momentum?: number; eps?: number }>({
+  name: 'batchNorm',
+  arity: 5,
+  attrs: {
+    training: {
+      kind: 'bool',
+      doc: "normalise with the batch's statistics (on) or the running ones",
+    },
+    momentum: {
+      kind: 'float',
+      optional: true,
+      doc: 'weight of each batch in the running statistics (default 0.1); read by the trainer',
+    },
+    eps: { kind: 'float', optional: true, doc: 'added to the variance (default 1e-5)' },
+  },
+  doc:
+    'Batch normalisation per channel (axis 1) of x [N, C, …]; inputs x, weight, bias, running ' +
+    'mean and running variance [C]. Pure: training uses the batch mean and biased variance ' +
+    'and leaves the running statistics unchanged.',
+  decompose: ([x, weight, bias, runningMean, runningVar], a) => {
+    if (a.momentum !== undefined && !(a.momentum >= 0 && a.momentum <= 1))
+      throw new WiregradError(`momentum must be in [0, 1], got ${a.momentum}`, {
+        op: 'batchNorm',
+      });
+    if (a.eps !== undefined && !(a.eps > 0))
+      throw new WiregradError(`eps must be positive, got ${a.eps}`, { op: 'batchNorm' });
+    return batchNormPure(x!, weight!, bias!, runningMean!, runningVar!, {
+      training: a.training,
+      eps: a.eps ?? 1e-5,
+    });
+  },
 });
 
 defineComposite<{ p: number; seed?: number; training?: boolean }>({

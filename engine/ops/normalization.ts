@@ -1,6 +1,8 @@
 /**
  * Normalisation and regularisation built from ops: `batchNorm` (batch statistics in training,
- * running statistics updated in place as PyTorch does), `layerNorm` and `dropout`.
+ * running statistics updated in place as PyTorch does), `batchNormPure` (the registered op's
+ * side-effect-free form) with `batchNormUpdateStats` (the running statistics' next values),
+ * `layerNorm` and `dropout`.
  */
 
 import { ShapeError, WiregradError, formatShape } from '../core/errors.js';
@@ -11,7 +13,7 @@ import { tidy } from '../runtime/scope.js';
 import type { Tensor } from '../tensor.js';
 
 import { asTensor, requireFloat } from './util.js';
-import { add, cast, div, less, mul, sqrt, sub, where } from './elementwise.js';
+import { add, cast, detach, div, less, mul, sqrt, sub, where } from './elementwise.js';
 import { mean } from './reduce.js';
 import { reshape } from './movement.js';
 import { rand } from './creation.js';
@@ -52,29 +54,24 @@ function requireChannelVector(name: string, t: Tensor | undefined, x: Tensor): v
 export function batchNorm(x: Tensor, options: BatchNormOptions): Tensor {
   const op = 'batchNorm';
   const { gamma, beta, runningMean, runningVar, training, momentum = 0.1, eps = 1e-5 } = options;
-  requireFloat(op, x);
-  if (x.rank < 2) throw new ShapeError(`expects x [N, C, …], got ${formatShape(x.shape)}`, { op });
+  requireBatchNormInput(x);
   requireChannelVector('gamma', gamma, x);
   requireChannelVector('beta', beta, x);
   requireChannelVector('runningMean', runningMean, x);
   requireChannelVector('runningVar', runningVar, x);
-  const c = x.shape[1]!;
   const statShape = x.shape.map((d, i) => (i === 1 ? d : 1));
   const axes = x.shape.flatMap((_, i) => (i === 1 ? [] : [i]));
   let xhat: Tensor;
   if (training) {
-    const count = x.size / Math.max(c, 1);
-    if (count <= 1)
-      throw new ShapeError(
-        `training needs more than one value per channel, got x ${formatShape(x.shape)}; use a ` +
-          `batch of 2 or more, or eval mode`,
-        { op },
-      );
+    const count = valuesPerChannel(x);
+    // Shape inference runs on symbolic tensors at batch 1; only real data must be a batch.
+    if (!x.isSymbolic) requireBatch(x, count);
     const mu = mean(x, axes, true);
     const centred = sub(x, mu);
     const variance = mean(mul(centred, centred), axes, true);
     xhat = div(centred, sqrt(add(variance, eps)));
-    if (runningMean || runningVar)
+    // A trace records the normalisation only: its symbolic statistics have no values to keep.
+    if ((runningMean || runningVar) && !x.isSymbolic)
       updateRunningStats(mu, variance, count, momentum, runningMean, runningVar);
   } else {
     if (!runningMean || !runningVar)
@@ -104,11 +101,113 @@ function updateRunningStats(
   // The running statistics are state, not part of the differentiated computation.
   noGrad(() =>
     tidy(() => {
-      const blend = (r: Tensor, batch: Tensor): Tensor =>
-        add(mul(r, 1 - momentum), mul(cast(reshape(batch, r.shape), r.dtype), momentum));
-      if (runningMean) runningMean.assign(blend(runningMean, mu));
+      if (runningMean) runningMean.assign(blendStat(runningMean, mu, momentum));
       // PyTorch's running variance is unbiased (divides by n − 1).
-      if (runningVar) runningVar.assign(blend(runningVar, mul(variance, count / (count - 1))));
+      if (runningVar)
+        runningVar.assign(blendStat(runningVar, mul(variance, count / (count - 1)), momentum));
+    }),
+  );
+}
+
+/** (1 − momentum)·running + momentum·batch, in the running statistic's shape and dtype. */
+function blendStat(running: Tensor, batch: Tensor, momentum: number): Tensor {
+  return add(
+    mul(running, 1 - momentum),
+    mul(cast(reshape(batch, running.shape), running.dtype), momentum),
+  );
+}
+
+/** Values each channel's statistics are taken over: the size of x over C. */
+function valuesPerChannel(x: Tensor): number {
+  return x.size / Math.max(x.shape[1]!, 1);
+}
+
+function requireBatch(x: Tensor, count: number): void {
+  if (count <= 1)
+    throw new ShapeError(
+      `training needs more than one value per channel, got x ${formatShape(x.shape)}; use a ` +
+        `batch of 2 or more, or eval mode`,
+      { op: 'batchNorm' },
+    );
+}
+
+function requireBatchNormInput(x: Tensor): void {
+  requireFloat('batchNorm', x);
+  if (x.rank < 2)
+    throw new ShapeError(`expects x [N, C, …], got ${formatShape(x.shape)}`, { op: 'batchNorm' });
+}
+
+export interface BatchNormPureOptions {
+  /** Normalise with the batch's statistics (training) or with the running ones (eval). */
+  readonly training: boolean;
+  readonly eps?: number;
+}
+
+/**
+ * Batch normalisation as a pure function of its five inputs, the form of the registered
+ * `batchNorm` op that graph documents name: x [N, C, …], weight [C], bias [C], running mean
+ * [C] and running variance [C]. Training normalises with the batch's mean and biased variance
+ * and leaves the running statistics alone (get their next values with `batchNormUpdateStats`);
+ * eval normalises with the running statistics, which receive no gradient (they are state).
+ */
+export function batchNormPure(
+  x: Tensor,
+  weight: Tensor,
+  bias: Tensor,
+  runningMean: Tensor,
+  runningVar: Tensor,
+  options: BatchNormPureOptions,
+): Tensor {
+  const { training, eps = 1e-5 } = options;
+  requireBatchNormInput(x);
+  requireChannelVector('weight', weight, x);
+  requireChannelVector('bias', bias, x);
+  requireChannelVector('runningMean', runningMean, x);
+  requireChannelVector('runningVar', runningVar, x);
+  return batchNorm(x, {
+    gamma: weight,
+    beta: bias,
+    ...(training ? {} : { runningMean: detach(runningMean), runningVar: detach(runningVar) }),
+    training,
+    eps,
+  });
+}
+
+/** The running statistics after one training step. */
+export interface BatchNormStats {
+  readonly runningMean: Tensor;
+  readonly runningVar: Tensor;
+}
+
+/**
+ * The running statistics after a training step on x, as PyTorch updates them:
+ * running ← (1 − momentum)·running + momentum·batch, with the batch's UNBIASED variance
+ * (divided by n − 1, n the values per channel). Returns new tensors and changes nothing; the
+ * result carries no gradient.
+ */
+export function batchNormUpdateStats(
+  x: Tensor,
+  runningMean: Tensor,
+  runningVar: Tensor,
+  momentum = 0.1,
+): BatchNormStats {
+  requireBatchNormInput(x);
+  requireChannelVector('runningMean', runningMean, x);
+  requireChannelVector('runningVar', runningVar, x);
+  if (!(momentum >= 0 && momentum <= 1))
+    throw new WiregradError(`momentum must be in [0, 1], got ${momentum}`, { op: 'batchNorm' });
+  const count = valuesPerChannel(x);
+  requireBatch(x, count);
+  const axes = x.shape.flatMap((_, i) => (i === 1 ? [] : [i]));
+  return noGrad(() =>
+    tidy(() => {
+      const mu = mean(x, axes, true);
+      const centred = sub(x, mu);
+      const unbiased = mul(mean(mul(centred, centred), axes, true), count / (count - 1));
+      return {
+        runningMean: blendStat(runningMean, mu, momentum),
+        runningVar: blendStat(runningVar, unbiased, momentum),
+      };
     }),
   );
 }

@@ -33,7 +33,7 @@ const CATEGORIES: Readonly<Record<OpCategory, readonly string[]>> = {
   ],
   reduction: ['sum', 'max', 'min', 'argmax'],
   nn: ['matmul', 'linear', 'conv2d', 'maxPool2d', 'avgPool2d', 'dropout'],
-  normalization: ['layerNorm'],
+  normalization: ['layerNorm', 'batchNorm'],
   loss: ['crossEntropy', 'mseLoss'],
   gradient: [
     'conv2dBackpropInput',
@@ -74,6 +74,7 @@ const PORTS: Readonly<Record<string, PortSpec>> = {
   mseLoss: { ports: ['pred', 'target'] },
   linear: { ports: ['x', 'weight', 'bias'], min: 2, max: 3 },
   layerNorm: { ports: ['x', 'gamma', 'beta'], min: 1, max: 3 },
+  batchNorm: { ports: ['x', 'weight', 'bias', 'running_mean', 'running_var'] },
   concat: { ports: ['x'], min: 1, max: null },
 };
 

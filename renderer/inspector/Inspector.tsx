@@ -29,12 +29,20 @@ import { DevicePin } from './DevicePin.js';
 /** Nodes whose values come from outside (data, weights): they compute nothing to place. */
 const SOURCE_OPS = new Set(['input', 'parameter', 'constant']);
 
-/** Trainable values of a canvas node: its parameter members' element counts. */
+/**
+ * Trainable values of a canvas node: its parameter members' element counts (state marked
+ * `trainable: false`, such as batch norm's running statistics, is not counted, as PyTorch).
+ */
 export function parameterCount(doc: EditorDocument, members: readonly string[]): number {
   const wanted = new Set(members);
   let total = 0;
   for (const node of doc.graph.nodes)
-    if (wanted.has(node.id) && node.op === 'parameter' && Array.isArray(node.attrs.shape))
+    if (
+      wanted.has(node.id) &&
+      node.op === 'parameter' &&
+      node.attrs.trainable !== false &&
+      Array.isArray(node.attrs.shape)
+    )
       total += sizeOfShape(node.attrs.shape as number[]);
   return total;
 }
@@ -188,6 +196,7 @@ const LAYER_FIELDS: Readonly<Record<LayerConfig['kind'], readonly (readonly [str
       ['padding', 'padding'],
     ],
     layerNorm: [['features', 'features']],
+    batchNorm: [['features', 'channels']],
   };
 
 function LayerEditor({ view }: { view: ViewNode }) {
@@ -229,6 +238,12 @@ const LAYER_DOCS: Readonly<Record<string, string>> = {
   Linear: 'y = x·Wᵀ + b, as torch.nn.Linear: weight [out, in] and bias [out], uniform ±1/√in.',
   Conv2d: '2-D convolution of [N, C, H, W] plus a bias per output channel, as torch.nn.Conv2d.',
   LayerNorm: 'Normalises the last dimension, then scales by weight and shifts by bias.',
+  BatchNorm1d:
+    'Normalises each channel of [N, C] or [N, C, L] with batch statistics while training and ' +
+    'running statistics in evaluation, then scales and shifts, as torch.nn.BatchNorm1d.',
+  BatchNorm2d:
+    'Normalises each channel of [N, C, H, W] with batch statistics while training and running ' +
+    'statistics in evaluation, then scales and shifts, as torch.nn.BatchNorm2d.',
 };
 
 function NodeInspector({ view }: { view: ViewNode }) {

@@ -277,7 +277,7 @@ export function collapseGroups(
     let paramCount = 0;
     for (const id of inside) {
       const n = nodesById.get(id);
-      if (n?.op === 'parameter' && Array.isArray(n.attrs.shape))
+      if (n?.op === 'parameter' && n.attrs.trainable !== false && Array.isArray(n.attrs.shape))
         paramCount += sizeOfShape(n.attrs.shape as number[]);
     }
     for (const id of inside) owner.set(id, gid);

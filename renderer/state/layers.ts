@@ -24,7 +24,13 @@ export type LayerConfig =
       readonly stride: number;
       readonly padding: number;
     }
-  | { readonly kind: 'layerNorm'; readonly features: number };
+  | { readonly kind: 'layerNorm'; readonly features: number }
+  | {
+      readonly kind: 'batchNorm';
+      /** 1: BatchNorm1d over [N, C] or [N, C, L]; 2: BatchNorm2d over [N, C, H, W]. */
+      readonly dims: 1 | 2;
+      readonly features: number;
+    };
 
 export type LayerKind = LayerConfig['kind'];
 
@@ -36,7 +42,7 @@ function parameter(
   group: string,
   shape: readonly number[],
   seed: number,
-  init: Readonly<Record<string, string | number>>,
+  init: Readonly<Record<string, string | number | boolean>>,
 ): NodeJSON {
   return {
     id,
@@ -99,10 +105,33 @@ export function buildLayer(id: string, x: string, config: LayerConfig, seeds: Se
           eps: 1e-5,
         }),
       ];
+    case 'batchNorm': {
+      // torch.nn.BatchNorm1d/2d: weight ones, bias zeros; the running mean (zeros) and
+      // variance (ones) are state, not trained (the trainer updates them from each batch).
+      const c = [config.features];
+      return [
+        parameter(`${id}.weight`, id, c, seeds[0], { init: 'ones' }),
+        parameter(`${id}.bias`, id, c, seeds[1], { init: 'zeros' }),
+        parameter(`${id}.running_mean`, id, c, seeds[0], { init: 'zeros', trainable: false }),
+        parameter(`${id}.running_var`, id, c, seeds[1], { init: 'ones', trainable: false }),
+        {
+          ...op(
+            id,
+            id,
+            'batchNorm',
+            [x, `${id}.weight`, `${id}.bias`, `${id}.running_mean`, `${id}.running_var`],
+            { training: true, momentum: 0.1, eps: 1e-5 },
+          ),
+          name: batchNormName(config.dims),
+        },
+      ];
+    }
     default:
       return config satisfies never;
   }
 }
+
+const batchNormName = (dims: 1 | 2): string => `BatchNorm${dims}d`;
 
 function shapeOf(node: NodeJSON | undefined): number[] | null {
   const shape = node?.attrs.shape;
@@ -147,6 +176,23 @@ export function readLayer(doc: EditorDocument, group: string): LayerInfo | null 
   if (out.op === 'layerNorm' && w.length === 1 && members.size === 3)
     return {
       config: { kind: 'layerNorm', features: w[0]! },
+      seeds: known,
+      entry: { node: group, index: 0 },
+      x: out.inputs[0] ?? '',
+    };
+  if (
+    out.op === 'batchNorm' &&
+    w.length === 1 &&
+    members.size === 5 &&
+    members.has(`${group}.running_mean`) &&
+    members.has(`${group}.running_var`)
+  )
+    return {
+      config: {
+        kind: 'batchNorm',
+        dims: out.name === batchNormName(1) ? 1 : 2,
+        features: w[0]!,
+      },
       seeds: known,
       entry: { node: group, index: 0 },
       x: out.inputs[0] ?? '',
@@ -199,7 +245,8 @@ function featureDims(shape: SymbolicShape): number[] | null {
 /**
  * How a layer would adapt to an input of this shape, as Keras layers and PyTorch's Lazy
  * modules infer their input size: a Linear takes the features of a [N, F] input, a Conv2d the
- * channels of [N, C, H, W], a LayerNorm the last dimension, a Flatten the size of everything
+ * channels of [N, C, H, W], a LayerNorm the last dimension, a BatchNorm the channels (axis 1)
+ * of its input, a Flatten the size of everything
  * after the batch. Inputs of another rank are left alone (a [N, 1, 28, 28] image into a Linear
  * is almost always a forgotten Flatten, which the error and its suggested fix then say).
  */
@@ -215,6 +262,11 @@ export function adaptedLayer(layer: LayerInfo, shape: SymbolicShape): LayerConfi
     case 'layerNorm': {
       const last = dims[dims.length - 1];
       return last !== undefined && last !== c.features ? { ...c, features: last } : null;
+    }
+    case 'batchNorm': {
+      // The channels of [N, C, H, W] (2d) or of [N, C] / [N, C, L] (1d).
+      const fits = c.dims === 2 ? dims.length === 3 : dims.length === 1 || dims.length === 2;
+      return fits && dims[0] !== c.features ? { ...c, features: dims[0]! } : null;
     }
     default:
       return c satisfies never;
@@ -243,6 +295,8 @@ export function layerLabel(kind: LayerKind): string {
       return 'Conv2d';
     case 'layerNorm':
       return 'LayerNorm';
+    case 'batchNorm':
+      return 'BatchNorm';
     default:
       return kind satisfies never;
   }

@@ -149,6 +149,24 @@ const CURATED: readonly Curated[] = [
     build: layer('layernorm', { kind: 'layerNorm', features: 64 }),
   },
   {
+    key: 'batchNorm2d',
+    label: 'BatchNorm2d',
+    section: 'Layers',
+    description: 'Normalises each channel of [N, C, H, W] over the batch (nn.BatchNorm2d).',
+    keywords: ['normalization', 'norm', 'batch norm', 'nn.BatchNorm2d'],
+    tone: 'layer',
+    build: layer('batchnorm', { kind: 'batchNorm', dims: 2, features: 16 }),
+  },
+  {
+    key: 'batchNorm1d',
+    label: 'BatchNorm1d',
+    section: 'Layers',
+    description: 'Normalises each feature of [N, C] over the batch (nn.BatchNorm1d).',
+    keywords: ['normalization', 'norm', 'batch norm', 'nn.BatchNorm1d'],
+    tone: 'layer',
+    build: layer('batchnorm', { kind: 'batchNorm', dims: 1, features: 64 }),
+  },
+  {
     key: 'dropout',
     label: 'Dropout',
     section: 'Layers',
@@ -255,6 +273,7 @@ const PRIMITIVE_DEFAULTS: Readonly<Record<string, NodeJSON['attrs']>> = {
   randomNormal: { shape: [1], seed: 0, dtype: 'f32' },
   constant: { shape: [], dtype: 'f32', data: [0] },
   layerNorm: { normalizedShape: [64] },
+  batchNorm: { training: true },
   dropout: { p: 0.5 },
 };
 

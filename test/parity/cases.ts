@@ -567,6 +567,36 @@ addCase(
   },
 );
 
+// The registered op (what graph documents name): five inputs, pure. Forward values and the
+// gradients of x, weight and bias in training and eval; the running statistics are state
+// (fixed: they get no gradient) and stay unchanged, which the module tests check.
+const bnInputs = (x: InputSpec, c: number): InputSpec[] => [
+  x,
+  f([c], 0.5, 2),
+  f([c]),
+  fixed(f([c], -0.5, 0.5)),
+  fixed(f([c], 0.5, 2)),
+];
+addCase('batchNorm', bnInputs(f([6, 3]), 3), { training: true }, { tol: longSum(6) });
+addCase(
+  'batchNorm',
+  bnInputs(f([2, 3, 4, 4], -3, 3), 3),
+  { training: true, momentum: 0.2 },
+  {
+    tol: longSum(32),
+  },
+);
+addCase(
+  'batchNorm',
+  bnInputs(f([3, 2, 5]), 2),
+  { training: true, eps: 1e-3 },
+  {
+    tol: longSum(15),
+  },
+);
+addCase('batchNorm', bnInputs(f([5, 4]), 4), { training: false });
+addCase('batchNorm', bnInputs(f([2, 3, 3, 3]), 3), { training: false, eps: 1e-3 });
+
 addCase(
   'layerNorm',
   [f([4, 6]), f([6], 0.5, 2), f([6])],

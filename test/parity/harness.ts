@@ -127,10 +127,13 @@ function inputData(spec: InputSpec, next: () => number, differentiable: boolean)
   return { data, shape: [...spec.shape], dtype: spec.dtype, requiresGrad };
 }
 
-/** Whether the case's op has a gradient to compare: registered ops say so in the registry. */
+/**
+ * Whether the case's op has a gradient to compare: registered ops say so in the registry (a
+ * gradient rule, or a decomposition whose primitives have them).
+ */
 function differentiable(c: ParityCase): boolean {
   const def = wg.listOps().find((d) => d.name === c.op);
-  return def ? def.gradient !== undefined : true;
+  return def ? def.gradient !== undefined || def.decompose !== undefined : true;
 }
 
 export function materialise(c: ParityCase): Materialised {

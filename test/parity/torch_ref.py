@@ -210,7 +210,14 @@ def cross_entropy(xs, a):
 
 def batch_norm(xs, a):
     """Inputs: x, then gamma and beta when a["affine"], then running mean and variance when
-    a["running"] (updated in place in training, as ours)."""
+    a["running"] (updated in place in training, as ours). The registered op (attrs without
+    "affine") takes all five and is pure: torch updates copies of the running statistics."""
+    if "affine" not in a and len(xs) == 5:
+        x, gamma, beta, rm, rv = xs
+        return F.batch_norm(
+            x, rm.detach().clone(), rv.detach().clone(), gamma, beta, training=a["training"],
+            momentum=a.get("momentum", 0.1), eps=a.get("eps", 1e-5),
+        )
     x, rest = xs[0], list(xs[1:])
     gamma, beta = (rest.pop(0), rest.pop(0)) if a.get("affine") else (None, None)
     rm, rv = (rest.pop(0), rest.pop(0)) if a.get("running") else (None, None)
