@@ -8,6 +8,7 @@
  */
 
 import type {
+  CellLog,
   CellRun,
   DataPreview,
   DatasetName,
@@ -57,6 +58,11 @@ export const SUPERSEDED = null;
 export class EngineClient {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
+  /** The streamed output lines of running cells, by request id. */
+  private readonly kernelLogListeners = new Map<
+    number,
+    (from: number, logs: readonly CellLog[]) => void
+  >();
   private latestCheck: number | null = null;
   private failure: string | null = null;
   private readonly progressListeners = new Set<(progress: TrainProgress, id: number) => void>();
@@ -174,11 +180,27 @@ export class EngineClient {
     return { classes: response.classes, probabilities: response.probabilities };
   }
 
-  /** Runs a notebook code cell in the kernel's shared scope; resolves with its outputs. */
-  async runCell(cell: number, source: string): Promise<CellRun> {
-    const response = await this.request((id) => ({ type: 'kernel/run', id, cell, source }));
-    if (response.type !== 'kernel/result') throw this.unexpected(response, 'kernel/run');
-    return response.run;
+  /**
+   * Runs a notebook code cell in the kernel's shared scope; resolves with its outputs.
+   * `onLogs` sees the output lines while the cell runs (lines from `from` on replaced).
+   */
+  async runCell(
+    cell: number,
+    source: string,
+    onLogs?: (from: number, logs: readonly CellLog[]) => void,
+  ): Promise<CellRun> {
+    let requestId = -1;
+    try {
+      const response = await this.request((id) => {
+        requestId = id;
+        if (onLogs) this.kernelLogListeners.set(id, onLogs);
+        return { type: 'kernel/run', id, cell, source };
+      });
+      if (response.type !== 'kernel/result') throw this.unexpected(response, 'kernel/run');
+      return response.run;
+    } finally {
+      this.kernelLogListeners.delete(requestId);
+    }
   }
 
   /** Forgets every name the kernel's cells defined. */
@@ -280,6 +302,10 @@ export class EngineClient {
   }
 
   private receive(response: EngineResponse): void {
+    if (response.type === 'kernel/logs') {
+      this.kernelLogListeners.get(response.id)?.(response.from, response.logs);
+      return;
+    }
     if (response.type === 'train/progress') {
       for (const listener of this.progressListeners) listener(response.progress, response.id);
       return;

@@ -121,6 +121,11 @@ export interface TrainSessionConfig {
    * a measured cost model. Nodes pinned in the document (their `device`) stay where pinned.
    */
   readonly device?: TrainDevicePolicy;
+  /**
+   * CPU lanes for the CPU step's forward and backward (default 'auto': one per core where the
+   * host shares memory with workers; 1: the engine worker's own thread).
+   */
+  readonly lanes?: number | 'auto';
 }
 
 /** A training session's device policy. */
@@ -287,6 +292,8 @@ export interface TrainProgress {
   readonly transfers?: readonly TransferEdge[];
   /** Why the session does not run on the device asked for (no WebGPU adapter …). */
   readonly deviceNote?: string | null;
+  /** CPU lanes the last CPU step ran on (absent when the session trains on one thread). */
+  readonly lanes?: number;
 }
 
 // ---- the notebook kernel -------------------------------------------------------------------
@@ -302,12 +309,40 @@ export type CellValue =
       /** The first values, row-major (all of them unless `truncated`). */
       readonly values: readonly number[];
       readonly truncated: boolean;
+    }
+  /** A graph (a traced `wg.Graph` or a graph document), drawn small and openable as the model. */
+  | { readonly kind: 'graph'; readonly graph: GraphJSON }
+  /** A line chart (the kernel's `plot`): one or more series of points. */
+  | {
+      readonly kind: 'chart';
+      readonly title: string | null;
+      readonly xLabel: string | null;
+      readonly yLabel: string | null;
+      readonly series: readonly ChartSeries[];
+    }
+  /** An image (the kernel's `image`): bytes 0..255, row-major, `channels` per pixel. */
+  | {
+      readonly kind: 'image';
+      readonly width: number;
+      readonly height: number;
+      readonly channels: 1 | 3;
+      readonly pixels: readonly number[];
+      readonly title: string | null;
     };
+
+/** One line of a chart: its points, x ascending as given. */
+export interface ChartSeries {
+  readonly name: string;
+  readonly x: readonly number[];
+  readonly y: readonly number[];
+}
 
 /** One `console.*` call of a cell, each argument as a value. */
 export interface CellLog {
   readonly level: 'log' | 'info' | 'warn' | 'error';
   readonly values: readonly CellValue[];
+  /** Set by the kernel's `display(value, id)`: a later display with the same id replaces it. */
+  readonly display?: string;
 }
 
 /** Why a cell failed, with the line in the cell's TypeScript source where it is known. */
@@ -508,6 +543,16 @@ export type EngineRequest =
 export type EngineResponse =
   /** The answer to `kernel/run`. */
   | { readonly type: 'kernel/result'; readonly id: number; readonly run: CellRun }
+  /**
+   * While a `kernel/run` runs: its output lines so far (at most about ten a second). The lines
+   * from index `from` on are `logs`; those before it are unchanged since the last message.
+   */
+  | {
+      readonly type: 'kernel/logs';
+      readonly id: number;
+      readonly from: number;
+      readonly logs: readonly CellLog[];
+    }
   /** The answer to `kernel/reset`. */
   | { readonly type: 'kernel/reset'; readonly id: number }
   | { readonly type: 'listOps'; readonly id: number; readonly ops: readonly OpInfo[] }

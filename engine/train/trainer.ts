@@ -24,6 +24,12 @@ import * as ops from '../ops/index.js';
 import { type Optimizer, SGD, Adam, AdamW } from '../optim/index.js';
 import { CosineAnnealingLR, StepLR, type LRScheduler } from '../optim/index.js';
 import { uploadSync } from './device.js';
+import {
+  type RunningStatsNode,
+  isTrainable,
+  runUpdatingStats,
+  runningStatsNodes,
+} from './running-stats.js';
 
 export interface OptimizerConfig {
   readonly type: 'sgd' | 'adam' | 'adamw';
@@ -139,6 +145,8 @@ export class Trainer {
   readonly graph: Graph;
   readonly config: TrainConfig;
   readonly params: Map<string, Tensor>;
+  /** Batch norm nodes whose running statistics each training step updates. */
+  readonly runningStats: readonly RunningStatsNode[];
   readonly optimizer: Optimizer;
   readonly scheduler: LRScheduler | null;
   private readonly dataInput: string;
@@ -173,7 +181,13 @@ export class Trainer {
       const device = options.paramDevices?.get(id) ?? this.device;
       if (device !== p.device) this.params.set(id, keep(uploadSync(p, device)));
     }
-    const list = [...this.params.values()];
+    // State such as batch norm's running statistics stays out of the optimiser.
+    const list = [...this.params].flatMap(([id, p]) => {
+      if (isTrainable(graph, id)) return [p];
+      p.requiresGrad = false;
+      return [];
+    });
+    this.runningStats = runningStatsNodes(graph);
     const o = config.optimizer;
     this.optimizer =
       o.type === 'sgd'
@@ -198,9 +212,11 @@ export class Trainer {
   /** One optimisation step on a batch; returns the batch loss. */
   step(x: Tensor, y: Tensor): number {
     const loss = tidy(() => {
-      const outs = this.graph.run(
+      const outs = runUpdatingStats(
+        this.graph,
         { [this.dataInput]: x, [this.labelInput]: y },
-        { params: this.params },
+        this.params,
+        this.runningStats,
       );
       const l = outs['loss']!;
       this.optimizer.zeroGrad();
@@ -234,9 +250,11 @@ export class Trainer {
   private queueStep(x: Tensor, y: Tensor, accuracy: boolean): Tensor {
     const result = tidy(() => {
       const label = uploadSync(y, this.device);
-      const outs = this.graph.run(
+      const outs = runUpdatingStats(
+        this.graph,
         { [this.dataInput]: uploadSync(x, this.device), [this.labelInput]: label },
-        { params: this.params },
+        this.params,
+        this.runningStats,
       );
       const l = outs['loss']!;
       this.optimizer.zeroGrad();

@@ -15,7 +15,7 @@ import type { ClassificationSet } from '../data/synthetic.js';
 import { Graph } from '../graph/graph.js';
 import { importTypeScript } from '../export/typescript-import.js';
 import { tensor } from '../ops/creation.js';
-import type { EngineRequest, EngineResponse, TensorData } from '../protocol/messages.js';
+import type { CellLog, EngineRequest, EngineResponse, TensorData } from '../protocol/messages.js';
 import { dispose } from '../runtime/scope.js';
 import { Teacher } from '../teach/teacher.js';
 import type { Tensor } from '../tensor.js';
@@ -186,7 +186,9 @@ export function createEngineServer(
       case 'kernel/run': {
         const id = request.id;
         kernel ??= new Kernel();
-        void kernel.run(request.cell, request.source).then(
+        const streamLogs = (from: number, logs: readonly CellLog[]): void =>
+          reply({ type: 'kernel/logs', id, from, logs });
+        void kernel.run(request.cell, request.source, streamLogs).then(
           (run) => reply({ type: 'kernel/result', id, run }),
           (error: unknown) => fail(id, error),
         );

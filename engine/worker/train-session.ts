@@ -38,8 +38,18 @@ import {
   splitPins,
 } from '../train/device-trainer.js';
 import { histogramOf } from './histograms.js';
+import { applyRunningStats } from '../train/running-stats.js';
 import { type TrainingDevices, preparedTrainingDevices } from './training-device.js';
 import { LearnedViews } from './learned-views.js';
+import {
+  LaneGradients,
+  type LaneSource,
+  hostCores,
+  AUTO_LANES_MIN_FLOPS_PER_OP,
+  flopsPerOp,
+  laneCount,
+  workerLanesFor,
+} from './lane-training.js';
 import type {
   DatasetName,
   EdgeGradient,
@@ -179,6 +189,11 @@ export class TrainSession {
       readonly viewIntervalMs?: number;
       /** Where the session may run (default: what the worker prepared for the policy). */
       readonly devices?: TrainingDevices;
+      /**
+       * The CPU lanes to train on (default: this worker's pool when the host shares memory and
+       * the config asks for 2 or more lanes); null trains on one thread.
+       */
+      readonly lanes?: LaneSource | null;
     } = {},
   ) {
     if (!DATASETS.includes(dataset) && !options.data)
@@ -219,6 +234,10 @@ export class TrainSession {
     this.histogramEvery = Math.max(1, Math.floor(options.histogramEvery ?? HISTOGRAM_EVERY));
     this.viewIntervalMs = Math.max(0, options.viewIntervalMs ?? VIEW_INTERVAL_MS);
     this.placeOnDevices(pins, options.devices ?? preparedTrainingDevices(config.device ?? 'cpu'));
+    this.useLanes(
+      options.lanes === undefined ? workerLanesFor(config.lanes) : options.lanes,
+      config,
+    );
   }
 
   get stepCount(): number {
@@ -258,9 +277,7 @@ export class TrainSession {
       );
     const indices = this.nextBatchIndices();
     const t0 = performance.now();
-    // The last step is always measured, so a finished run shows its final state.
-    const last = this.stepCount + 1 === this.totalSteps;
-    const instrument = this.views && (observe || last || t0 >= this.nextViewAt);
+    const instrument = this.instrumentNow(observe, t0);
     if (instrument) this.recorder.clear().start();
     let summary: Omit<StepSummary, 'timeline' | 'ms' | 'viewStep'>;
     try {
@@ -268,6 +285,28 @@ export class TrainSession {
     } finally {
       if (instrument) this.recorder.stop();
     }
+    this.finishStep(summary, instrument, t0, t0);
+  }
+
+  /** Whether a step starting at `t0` collects the views' statistics (see `step`). */
+  private instrumentNow(observe: boolean, t0: number): boolean {
+    // The last step is always measured, so a finished run shows its final state.
+    const last = this.stepCount + 1 === this.totalSteps;
+    return this.views && (observe || last || t0 >= this.nextViewAt);
+  }
+
+  /**
+   * A CPU step's bookkeeping once its update is applied: the summary, the timeline (events
+   * recorded since `timelineT0`), histograms, the views' budget, the position and validation.
+   */
+  private finishStep(
+    summary: Omit<StepSummary, 'timeline' | 'ms' | 'viewStep'>,
+    instrument: boolean,
+    t0: number,
+    timelineT0: number,
+    /** The phase of a timeline entry's node, where the events do not know it. */
+    phaseOf?: (node: string) => TimelineEntry['phase'],
+  ): void {
     const ms = performance.now() - t0;
     if (!instrument)
       this.plainMs = this.plainMs === null ? ms : this.plainMs + (ms - this.plainMs) / 20;
@@ -276,9 +315,9 @@ export class TrainSession {
       op: e.op,
       lane: e.lane,
       device: e.device,
-      start: e.start - t0,
-      end: e.end - t0,
-      phase: e.phase,
+      start: e.start - timelineT0,
+      end: e.end - timelineT0,
+      phase: phaseOf && e.phase === 'forward' ? phaseOf(e.node) : e.phase,
     }));
     this.trainer.stepCount++;
     const n = this.trainer.stepCount;
@@ -377,7 +416,10 @@ export class TrainSession {
           }
         : {}),
       ...(this.transfers.length > 0 ? { transfers: this.transfers } : {}),
-      ...(this.deviceNote !== null ? { deviceNote: this.deviceNote } : {}),
+      ...(this.deviceNote !== null || this.lanesNote !== null
+        ? { deviceNote: [this.deviceNote, this.lanesNote].filter((n) => n !== null).join('; ') }
+        : {}),
+      ...(this.lanes !== null ? { lanes: this.lanesInUse } : {}),
     };
   }
 
@@ -399,9 +441,14 @@ export class TrainSession {
   /** When a device step next records its timeline. */
   private nextDeviceView = -Infinity;
 
+  /** Whether CPU steps run on lanes (asynchronously, one at a time). */
+  get onLanes(): boolean {
+    return this.device === null && this.lanes !== null;
+  }
+
   /** Whether steps are asynchronous: `queueStep`, not `step`. */
   get asynchronous(): boolean {
-    return this.device !== null;
+    return this.device !== null || this.lanes !== null;
   }
 
   /** Steps queued and not yet read back. */
@@ -411,7 +458,7 @@ export class TrainSession {
 
   /** Whether every step of the run has been taken or queued. */
   get allQueued(): boolean {
-    return (this.device ? this.queuedSteps : this.stepCount) >= this.totalSteps;
+    return (this.device ? this.queuedSteps : this.stepCount + this.inFlight) >= this.totalSteps;
   }
 
   /** Settles once every queued step has been read back. */
@@ -428,6 +475,7 @@ export class TrainSession {
    */
   queueStep(observe = false): Promise<void> {
     const device = this.device;
+    if (!device && this.lanes) return this.queueLaneStep(this.lanes, observe);
     if (!device) {
       this.step(observe);
       return Promise.resolve();
@@ -581,6 +629,118 @@ export class TrainSession {
     this.nextMirrorAt = -Infinity;
   }
 
+  // ---- on the CPU lanes: asynchronous steps (engine/worker/lane-training.ts) ----
+
+  /** The lanes this session trains on; null on one thread. */
+  private lanes: LaneSource | null = null;
+  private laneGradients: LaneGradients | null = null;
+  /** How many lanes a step may use, and how many it used last (1 until the pool is up). */
+  private lanesWanted = 1;
+  private lanesInUse = 1;
+  private lanesNote: string | null = null;
+
+  private useLanes(source: LaneSource | null, config: TrainSessionConfig): void {
+    // Devices other than the CPU run their own way; lanes are for the CPU step. Batch norm's
+    // running statistics are blended from forward values the lanes' run does not hand back.
+    if (source === null || this.device !== null || this.trainer.runningStats.length > 0) return;
+    const wanted = laneCount(config.lanes, hostCores());
+    const auto = config.lanes === undefined || config.lanes === 'auto';
+    if (wanted < 2 && !auto) return;
+    if (auto) {
+      const perOp = flopsPerOp(this.graph, config.batchSize);
+      if (perOp < AUTO_LANES_MIN_FLOPS_PER_OP) {
+        this.lanesNote =
+          `CPU lanes (auto): one thread, since this model's ops are small (about ` +
+          `${Math.round(perOp / 1000)} kFLOP each at batch ${config.batchSize}); choose a ` +
+          `lane count to run its branches side by side anyway`;
+        return;
+      }
+    }
+    this.lanes = source;
+    this.lanesWanted = config.lanes === undefined || config.lanes === 'auto' ? Infinity : wanted;
+    const output = this.graph.outputs.find((o) => o.name === 'logits' || o.name === 'output');
+    this.laneGradients = new LaneGradients(this.graph, {
+      data: this.dataId,
+      label: this.labelId,
+      loss: 'loss',
+      output: output!.name,
+    });
+  }
+
+  /** Queues one step on the lanes behind the steps already queued (each reads the last's weights). */
+  private queueLaneStep(source: LaneSource, observe: boolean): Promise<void> {
+    if (this.allQueued)
+      throw new WiregradError(
+        `training is complete (${this.totalSteps} steps); reset the session to train again`,
+      );
+    this.inFlight++;
+    const applied = this.flight
+      .then(() => this.laneStep(source, observe))
+      .finally(() => {
+        this.inFlight--;
+      });
+    this.flight = applied.catch(() => undefined);
+    return applied;
+  }
+
+  /**
+   * One step with its forward and backward on the lanes and the optimiser here. A step that
+   * collects the views first measures the edges on this thread (forward and backward on the
+   * tape, without updating), then runs the step on the lanes for the timeline.
+   */
+  private async laneStep(source: LaneSource, observe: boolean): Promise<void> {
+    const pool = await source.pool();
+    if (this.done) return;
+    if (pool === null || pool.closed) {
+      this.lanesNote = source.note;
+      this.lanesInUse = 1;
+      return this.step(observe);
+    }
+    const indices = this.nextBatchIndices();
+    const t0 = performance.now();
+    const instrument = this.instrumentNow(observe, t0);
+    const measured = instrument ? tidy(() => this.instrumentedStep(indices, true, false)) : null;
+    const trainer = this.trainer;
+    trainer.optimizer.zeroGrad();
+    const batch = new TensorDataset(this.train.x, this.train.y).getBatch(indices);
+    const timelineT0 = performance.now();
+    if (instrument) this.recorder.clear().start();
+    let loss: number;
+    let accuracy: number;
+    try {
+      const lanes = Math.min(this.lanesWanted, pool.size);
+      const out = await this.laneGradients!.run(pool, lanes, batch.x, batch.y, trainer.params);
+      this.lanesInUse = lanes;
+      try {
+        for (const [id, p] of trainer.params) {
+          const g = out.grads.get(id);
+          if (g) p.grad = g;
+          out.grads.delete(id);
+        }
+        trainer.optimizer.step();
+        loss = out.loss.item();
+        accuracy =
+          batch.y.dtype === 'i32' && out.output.rank === 2
+            ? countCorrect(out.output, batch.y) / batch.y.shape[0]!
+            : NaN;
+      } finally {
+        dispose([out.loss, out.output, ...out.grads.values()]);
+      }
+    } finally {
+      if (instrument) this.recorder.stop();
+      dispose(batch);
+    }
+    const devices: Record<string, string> = {};
+    for (const node of this.graph.nodes) devices[node.id] = 'cpu';
+    const summary = measured
+      ? { ...measured, loss, accuracy }
+      : { loss, accuracy, edges: [], devices };
+    const size = indices.length;
+    this.finishStep(summary, instrument, t0, timelineT0, (node) =>
+      this.laneGradients!.phaseOf(node, size),
+    );
+  }
+
   /** Histograms of every parameter and its gradient, now. */
   private snapshot(): HistogramSnapshot {
     const params = [...this.trainer.params].map(([param, p]) => ({
@@ -594,6 +754,8 @@ export class TrainSession {
   private instrumentedStep(
     indices: number[],
     views: boolean,
+    /** False: forward and backward only, leaving the gradients for the caller to apply. */
+    update = true,
   ): Omit<StepSummary, 'timeline' | 'ms' | 'viewStep'> {
     const batch = new TensorDataset(this.train.x, this.train.y).getBatch(indices);
     // Which graph node each op's output belongs to (a composite's primitives included).
@@ -626,7 +788,9 @@ export class TrainSession {
     // A step without views is the Trainer's: plain backward, no edge measurement.
     if (loss.requiresGrad && views) edgeGrads = backwardMeasuringEdges(loss, nodeOf, owner);
     else if (loss.requiresGrad) backward(loss);
-    this.trainer.optimizer.step();
+    if (update) this.trainer.optimizer.step();
+    // Batch norm's running statistics follow each training batch, as in Trainer.step.
+    if (update) applyRunningStats(this.trainer.runningStats, values, this.trainer.params);
 
     const edges: EdgeGradient[] = [];
     // Activation statistics once per value, however many edges carry it.
@@ -723,6 +887,8 @@ export class TrainRunner {
   pause(): void {
     if (!this.running) return;
     this.running = false;
+    // A step on the lanes still running reports the pause as it settles, with its own count.
+    if (this.session.onLanes && this.session.inFlightSteps > 0) return;
     this.send();
   }
 
@@ -810,7 +976,9 @@ export class TrainRunner {
   private tickQueued(): void {
     const session = this.session;
     try {
-      while (this.running && !session.allQueued && session.inFlightSteps < QUEUE_DEPTH)
+      // Steps on lanes run one after another anyway: one in flight keeps pause exact.
+      const depth = session.onLanes ? 1 : QUEUE_DEPTH;
+      while (this.running && !session.allQueued && session.inFlightSteps < depth)
         session.queueStep().then(
           () => this.settled(),
           (e: unknown) => this.fail(e),

@@ -47,6 +47,8 @@ export interface TrainForm {
   readonly batchSize: number;
   readonly epochs: number;
   readonly device: DevicePolicy;
+  /** CPU lanes for the CPU step: 'auto' (one per core where the page shares memory) or a count. */
+  readonly lanes?: number | 'auto';
 }
 
 export const DEFAULT_FORM: TrainForm = {
@@ -228,6 +230,7 @@ export class Training {
           epochs: form.epochs,
           seed: 0,
           device: form.device,
+          lanes: form.lanes ?? 'auto',
         },
         { paused: options.paused ?? false },
       );

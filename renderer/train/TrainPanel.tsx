@@ -28,6 +28,15 @@ import { LearnedViews } from './LearnedViews.js';
 import { ChartKey, LossChart } from './LossChart.js';
 import { useTraining } from './context.js';
 
+/** The "CPU lanes" choices: auto, then one lane up to the core count (at least 2). */
+const LANE_CHOICES: readonly (number | 'auto')[] = [
+  'auto',
+  ...Array.from(
+    { length: Math.max(2, Math.min(16, globalThis.navigator?.hardwareConcurrency ?? 2)) },
+    (_, i) => i + 1,
+  ),
+];
+
 /** A metric as a plain number (what the `metric-*` hooks read), or a dash before any. */
 function plain(value: number | null | undefined): string {
   return value === null || value === undefined || Number.isNaN(value)
@@ -262,6 +271,23 @@ export function TrainPanel({ training }: { training: Training }) {
             gpu={gpu}
             onChange={(device: DevicePolicy) => set({ device })}
           />
+        </Field>
+        <Field label="CPU lanes">
+          <select
+            className="wg-train__input"
+            data-testid="lanes-select"
+            value={String(form.lanes ?? 'auto')}
+            title="Worker threads the CPU step's forward and backward run on (auto: one per core, where the page shares memory)"
+            onChange={(e) =>
+              set({ lanes: e.target.value === 'auto' ? 'auto' : Number(e.target.value) })
+            }
+          >
+            {LANE_CHOICES.map((n) => (
+              <option key={n} value={String(n)}>
+                {n}
+              </option>
+            ))}
+          </select>
         </Field>
         <Field label="Optimizer">
           <select

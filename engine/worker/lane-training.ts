@@ -1,0 +1,227 @@
+/**
+ * CPU training on the worker's lanes. `WorkerLanes` holds the engine worker's one lane pool:
+ * started on first use, reused by every training session, closed with the worker; when lanes
+ * cannot start it says why once and training stays on one thread. `LaneGradients` runs a
+ * training step's forward and backward as one graph (`differentiate`, specialised per batch
+ * size) on the parallel executor, so independent branches and their gradients run on
+ * different lanes, and hands back the loss, the output and every parameter's gradient; the
+ * session then applies the optimiser on its own thread.
+ *
+ * The executor runs the same kernels with the same attributes as the single-thread step, and
+ * `differentiate` records the same gradient rules in the same order as the tape's backward, so
+ * a step on lanes updates the parameters bitwise as the single-thread step does (tested in
+ * train-session-lanes.test.ts).
+ */
+
+import { WiregradError } from '../core/errors.js';
+import { differentiate } from '../graph/differentiate.js';
+import { isSourceOp } from '../graph/ir.js';
+import { estimateOpCost } from '../placement/cost-model.js';
+import type { Graph } from '../graph/graph.js';
+import { runGraphParallel } from '../runtime/executor.js';
+import type { LanePool } from '../runtime/lanes/pool.js';
+import { dispose } from '../runtime/scope.js';
+import type { Tensor } from '../tensor.js';
+import { startBrowserLanes } from './lanes.js';
+
+/** The "CPU lanes" setting: 'auto' (one per core where shared memory is allowed) or a count. */
+export type LaneSetting = number | 'auto';
+
+/** Where a session gets its lanes: a pool once started, or null (one thread) with a note. */
+export interface LaneSource {
+  /** Resolves with the started pool, or null when lanes could not start (see `note`). */
+  pool(): Promise<LanePool | null>;
+  /** Why training runs on one thread although lanes were asked for; null while all is well. */
+  readonly note: string | null;
+}
+
+/** A pool started once on first use and shared; a failed start is reported, not retried. */
+export class WorkerLanes implements LaneSource {
+  private starting: Promise<LanePool | null> | null = null;
+  private started: LanePool | null = null;
+  private failure: string | null = null;
+
+  constructor(private readonly start: () => Promise<LanePool>) {}
+
+  get note(): string | null {
+    return this.failure;
+  }
+
+  pool(): Promise<LanePool | null> {
+    this.starting ??= this.start().then(
+      (pool) => (this.started = pool),
+      (error: unknown) => {
+        const reason = error instanceof Error ? error.message : String(error);
+        this.failure = `CPU lanes could not start (${reason}); training runs on one thread`;
+        return null;
+      },
+    );
+    return this.starting;
+  }
+
+  /** Closes the pool (if it started); a later `pool()` starts a fresh one. */
+  async close(): Promise<void> {
+    const starting = this.starting;
+    this.starting = null;
+    this.started = null;
+    const pool = await starting;
+    await pool?.close();
+  }
+}
+
+/** Whether this host can share the CPU heap with lane workers (a cross-origin isolated page). */
+export function hostAllowsLanes(): boolean {
+  const g = globalThis as { crossOriginIsolated?: boolean; Worker?: unknown };
+  return (
+    typeof SharedArrayBuffer !== 'undefined' &&
+    g.crossOriginIsolated === true &&
+    typeof g.Worker === 'function'
+  );
+}
+
+/** The host's core count (navigator.hardwareConcurrency), at least 1. */
+export function hostCores(): number {
+  const n = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator
+    ?.hardwareConcurrency;
+  return Math.max(1, n ?? 1);
+}
+
+/** How many lanes a setting asks for on a host with `cores` cores (1: the single thread). */
+export function laneCount(setting: LaneSetting | undefined, cores: number): number {
+  if (setting === undefined || setting === 'auto') return Math.max(1, cores);
+  if (!Number.isInteger(setting) || setting < 1)
+    throw new WiregradError(`CPU lanes must be 'auto' or a whole number >= 1, got ${setting}`);
+  return setting;
+}
+
+/**
+ * Average forward FLOPs per compute op below which 'auto' keeps training on one thread: handing
+ * an op to a lane costs tens of microseconds, about what a small op takes, so lanes only pay
+ * when ops are large (measured: a 64-wide two-tower MLP trained about 2× slower on 2 lanes).
+ */
+export const AUTO_LANES_MIN_FLOPS_PER_OP = 2e6;
+
+/** Average forward FLOPs per compute op of `graph` at `batch` (sources excluded). */
+export function flopsPerOp(graph: Graph, batch: number): number {
+  const metas = graph.inferShapes({ batch });
+  let flops = 0;
+  let ops = 0;
+  for (const node of graph.nodes) {
+    if (isSourceOp(node.op)) continue;
+    const inputs = node.inputs.map((id) => metas.get(id)!);
+    flops += estimateOpCost(node.op, inputs, metas.get(node.id)!, node.attrs).flops;
+    ops++;
+  }
+  return ops === 0 ? 0 : flops / ops;
+}
+
+let workerPool: WorkerLanes | null = null;
+
+/**
+ * This worker's lanes for a session asking for `setting`: null when one lane is asked for, or
+ * when the host cannot share memory (then training runs on one thread, as it always can).
+ */
+export function workerLanesFor(setting: LaneSetting | undefined): LaneSource | null {
+  if (!hostAllowsLanes() || laneCount(setting, hostCores()) < 2) return null;
+  return (workerPool ??= new WorkerLanes(() => startBrowserLanes()));
+}
+
+/** Closes this worker's lane pool, if one was started (on the worker's shutdown). */
+export async function closeWorkerLanes(): Promise<void> {
+  const pool = workerPool;
+  workerPool = null;
+  await pool?.close();
+}
+
+/** What a step on lanes computed; the caller owns every tensor. */
+export interface LaneStepOutputs {
+  readonly loss: Tensor;
+  readonly output: Tensor;
+  /** Each parameter's gradient by parameter id (parameters the loss does not reach have none). */
+  readonly grads: Map<string, Tensor>;
+}
+
+/** A training graph's forward and backward run on lanes; see the file comment. */
+export class LaneGradients {
+  /** Gradient graphs by batch size (gradient rules build batch-specific shapes). */
+  private readonly graphs = new Map<number, Graph>();
+
+  /**
+   * Kernel steps on fewer elements run on this thread (see `ParallelRunOptions.inlineBelow`).
+   * 0 by default: the app's models are small, and with every kernel on a lane, a branch's chain
+   * of ops runs on its lane without a round trip through this thread between its links, so
+   * independent branches (and their gradients) run side by side.
+   */
+  inlineBelow = 0;
+
+  constructor(
+    private readonly graph: Graph,
+    private readonly io: {
+      readonly data: string;
+      readonly label: string;
+      /** Output names of the loss and of the prediction. */
+      readonly loss: string;
+      readonly output: string;
+    },
+  ) {}
+
+  /** The nodes of each gradient graph that compute forward values (the rest is backward). */
+  private readonly forward = new Map<Graph, ReadonlySet<string>>();
+
+  /**
+   * The phase of a node of the last-run gradient graph: forward when a forward output
+   * depends on it, else backward (differentiate names backward nodes by op, not phase).
+   */
+  phaseOf(node: string, batch: number): 'forward' | 'backward' {
+    const graph = this.graphs.get(batch);
+    if (!graph) return 'forward';
+    let ancestors = this.forward.get(graph);
+    if (!ancestors) {
+      const seen = new Set<string>();
+      const stack = [this.io.loss, this.io.output].map(
+        (name) => graph.outputs.find((o) => o.name === name)!.node,
+      );
+      while (stack.length > 0) {
+        const id = stack.pop()!;
+        if (seen.has(id)) continue;
+        seen.add(id);
+        stack.push(...graph.node(id).inputs);
+      }
+      ancestors = seen;
+      this.forward.set(graph, seen);
+    }
+    return ancestors.has(node) ? 'forward' : 'backward';
+  }
+
+  async run(
+    pool: LanePool,
+    lanes: number,
+    x: Tensor,
+    y: Tensor,
+    params: ReadonlyMap<string, Tensor>,
+  ): Promise<LaneStepOutputs> {
+    const batch = x.shape[0]!;
+    let gradientGraph = this.graphs.get(batch);
+    if (!gradientGraph) {
+      gradientGraph = differentiate(this.graph, { loss: this.io.loss, batch });
+      this.graphs.set(batch, gradientGraph);
+    }
+    const out = await runGraphParallel(
+      gradientGraph,
+      { [this.io.data]: x, [this.io.label]: y },
+      { pool, lanes, params, inlineBelow: this.inlineBelow },
+    );
+    const grads = new Map<string, Tensor>();
+    const used = new Set<Tensor>();
+    for (const id of params.keys()) {
+      const g = out[`grad:${id}`];
+      if (g) grads.set(id, g);
+      if (g) used.add(g);
+    }
+    const loss = out[this.io.loss]!;
+    const output = out[this.io.output]!;
+    used.add(loss).add(output);
+    dispose(Object.values(out).filter((t) => !used.has(t)));
+    return { loss, output, grads };
+  }
+}
