@@ -17,7 +17,7 @@ export interface AtomicWriteFs {
   rm(path: string, options: { force: boolean }): Promise<void>;
 }
 export interface WritableHandle {
-  writeFile(data: string, encoding: 'utf8'): Promise<void>;
+  writeFile(data: string | Uint8Array, encoding?: 'utf8'): Promise<void>;
   sync(): Promise<void>;
   close(): Promise<void>;
 }
@@ -29,10 +29,10 @@ export function temporaryPathFor(target: string): string {
   return join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
 }
 
-/** Writes `text` to `target` atomically (see the file comment). */
+/** Writes `text` (or bytes) to `target` atomically (see the file comment). */
 export async function writeFileAtomic(
   target: string,
-  text: string,
+  text: string | Uint8Array,
   fs: AtomicWriteFs = nodeAtomicFs,
 ): Promise<void> {
   const temporary = temporaryPathFor(target);
@@ -41,7 +41,7 @@ export async function writeFileAtomic(
     // 'wx': never follow or reuse an existing file at the temporary path.
     const handle = await fs.open(temporary, 'wx', 0o644);
     try {
-      await handle.writeFile(text, 'utf8');
+      await (typeof text === 'string' ? handle.writeFile(text, 'utf8') : handle.writeFile(text));
       await handle.sync();
     } finally {
       await handle.close();

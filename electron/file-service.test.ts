@@ -15,7 +15,9 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function setUp(dialogs: { open?: string | null; save?: string | null } = {}): {
+function setUp(
+  dialogs: { open?: string | null; save?: string | null; exported?: string | null } = {},
+): {
   service: FileService;
   recent: RecentFiles;
   recovery: RecoveryStore;
@@ -33,7 +35,10 @@ function setUp(dialogs: { open?: string | null; save?: string | null } = {}): {
   const service = new FileService({
     showOpenDialog: () => Promise.resolve(dialogs.open ?? null),
     showSaveDialog: () => Promise.resolve(dialogs.save ?? null),
+    showExportDialog: () => Promise.resolve(dialogs.exported ?? null),
+    showImportDialog: () => Promise.resolve(dialogs.open ?? null),
     readFile: (path) => readFile(path, 'utf8'),
+    readBytes: async (path) => new Uint8Array(await readFile(path)),
     fileSize: async (path) => (await stat(path)).size,
     writeFile: writeFileAtomic,
     recent,
@@ -110,6 +115,32 @@ describe('files in the desktop app', () => {
     await writeFile(big, '');
     await (await import('node:fs/promises')).truncate(big, MAX_OPEN_BYTES + 1);
     await expect(service.openPath(big)).rejects.toThrow(/Is it the right file/);
+  });
+});
+
+describe('exports and imports in the desktop app', () => {
+  const onnx = { description: 'ONNX model', extensions: ['.onnx'] };
+
+  it('write export bytes atomically where the dialog says, adding the kind’s extension', async () => {
+    const { service, recent } = setUp({ exported: join(dir, 'mlp') });
+    const bytes = Uint8Array.from([8, 7, 0, 255, 1]);
+    const saved = await service.exportBytes({ bytes, suggestedName: 'mlp.onnx', kind: onnx });
+    expect(saved).toEqual({ path: join(dir, 'mlp.onnx'), name: 'mlp.onnx' });
+    expect(Array.from(await readFile(join(dir, 'mlp.onnx')))).toEqual([8, 7, 0, 255, 1]);
+    // An export is not a notebook: not recent, and Save may not write over it.
+    expect(recent.paths).toEqual([]);
+    expect(service.isGranted(join(dir, 'mlp.onnx'))).toBe(false);
+    const cancelled = setUp({ exported: null }).service;
+    expect(await cancelled.exportBytes({ bytes, suggestedName: 'a.onnx', kind: onnx })).toBeNull();
+  });
+
+  it('read the bytes of the model the user picks, or nothing when they cancel', async () => {
+    const path = join(dir, 'model.onnx');
+    await writeFile(path, Uint8Array.from([1, 2, 3]));
+    const picked = await setUp({ open: path }).service.importBytes(onnx);
+    expect(picked?.name).toBe('model.onnx');
+    expect(Array.from(picked!.bytes)).toEqual([1, 2, 3]);
+    expect(await setUp({ open: null }).service.importBytes(onnx)).toBeNull();
   });
 });
 

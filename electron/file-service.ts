@@ -9,6 +9,9 @@
 import { basename, extname } from 'node:path';
 import type {
   AutosaveRequest,
+  ExportRequest,
+  FileKindData,
+  ImportedFileData,
   OpenedFileData,
   SaveRequest,
   SavedFileData,
@@ -19,6 +22,9 @@ import type { RecoveryStore } from './recovery.js';
 /** The largest file Open reads; bigger ones are not models (weights go in .safetensors). */
 export const MAX_OPEN_BYTES = 64 * 1024 * 1024;
 
+/** The largest model Import reads. */
+export const MAX_IMPORT_BYTES = 2 * 2 ** 30;
+
 export interface FileServiceDeps {
   /** The user's choice of a file to open, or null. */
   showOpenDialog(): Promise<string | null>;
@@ -26,8 +32,13 @@ export interface FileServiceDeps {
   showSaveDialog(suggestedName: string): Promise<string | null>;
   readFile(path: string): Promise<string>;
   fileSize(path: string): Promise<number>;
-  /** An atomic write (atomic-write.ts). */
-  writeFile(path: string, text: string): Promise<void>;
+  /** An atomic write (atomic-write.ts), of text or bytes. */
+  writeFile(path: string, data: string | Uint8Array): Promise<void>;
+  /** The user's choice of where to save an export of this kind, or null. */
+  showExportDialog(suggestedName: string, kind: FileKindData): Promise<string | null>;
+  /** The user's choice of a file of this kind to import, or null. */
+  showImportDialog(kind: FileKindData): Promise<string | null>;
+  readBytes(path: string): Promise<Uint8Array>;
   readonly recent: RecentFiles;
   readonly recovery: RecoveryStore;
   /** Called after the recent list changed (main rebuilds the menu). */
@@ -94,6 +105,31 @@ export class FileService {
     await this.deps.recent.add(path);
     this.deps.recentChanged();
     return { path, name: basename(path) };
+  }
+
+  /**
+   * Writes an export where the user chooses (atomically). Exports are not notebooks: they do not
+   * become recent, and Save cannot write over them.
+   */
+  async exportBytes(request: ExportRequest): Promise<SavedFileData | null> {
+    let path = await this.deps.showExportDialog(request.suggestedName, request.kind);
+    if (path === null) return null;
+    if (extname(path) === '') path = `${path}${request.kind.extensions[0]}`;
+    await this.deps.writeFile(path, request.bytes);
+    return { path, name: basename(path) };
+  }
+
+  /** Reads a binary file the user picks (an ONNX model), at most MAX_IMPORT_BYTES. */
+  async importBytes(kind: FileKindData): Promise<ImportedFileData | null> {
+    const path = await this.deps.showImportDialog(kind);
+    if (path === null) return null;
+    const size = await this.deps.fileSize(path);
+    if (size > MAX_IMPORT_BYTES)
+      throw new Error(
+        `${basename(path)} is ${Math.round(size / 2 ** 20)} MiB, more than the ` +
+          `${MAX_IMPORT_BYTES / 2 ** 30} GiB Wiregrad imports`,
+      );
+    return { name: basename(path), bytes: await this.deps.readBytes(path) };
   }
 
   async autosave(request: AutosaveRequest): Promise<void> {

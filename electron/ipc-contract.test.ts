@@ -41,6 +41,27 @@ describe('IPC argument validation', () => {
     expect(() => autosave([{ text: 'x', name: 'a'.repeat(256) }])).toThrow(/1-255/);
   });
 
+  it('checks exports and imports: bytes, a name, and a kind of file', () => {
+    const exp = VALIDATE_ARGS['file:export'];
+    const imp = VALIDATE_ARGS['file:import'];
+    const kind = { description: 'ONNX model', extensions: ['.onnx'] };
+    const bytes = Uint8Array.from([1, 2]);
+    expect(exp([{ bytes, suggestedName: 'm.onnx', kind }])).toEqual({
+      bytes,
+      suggestedName: 'm.onnx',
+      kind,
+    });
+    expect(imp([kind])).toEqual(kind);
+    expect(() => exp([{ bytes: [1, 2], suggestedName: 'm.onnx', kind }])).toThrow(/Uint8Array/);
+    expect(() => exp([{ bytes, suggestedName: '../m.onnx', kind }])).toThrow(/not a path/);
+    expect(() => imp([{ description: 'x', extensions: ['onnx'] }])).toThrow(/like '.onnx'/);
+    expect(() => imp([{ description: 'x', extensions: ['.onnx/../a'] }])).toThrow(/like '.onnx'/);
+    expect(() => imp([{ description: 'x', extensions: [] }])).toThrow(/1 to 8/);
+    expect(() => imp([{ description: 'x', extensions: ['.a'], run: true }])).toThrow(
+      /unexpected field 'run'/,
+    );
+  });
+
   it('caps the document size', () => {
     const huge = { length: MAX_TEXT_BYTES + 1 } as unknown as string;
     expect(() => autosave([{ text: huge, name: 'a' }])).toThrow(/'text'/);

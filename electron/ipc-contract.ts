@@ -29,6 +29,26 @@ export interface SaveRequest {
   readonly path?: string;
 }
 
+/** What export and import dialogs filter on (renderer/host/host.ts FileKind, without mime). */
+export interface FileKindData {
+  readonly description: string;
+  /** With the dot: `.onnx`. */
+  readonly extensions: readonly string[];
+}
+
+/** An export's bytes and where the dialog should start. */
+export interface ExportRequest {
+  readonly bytes: Uint8Array;
+  readonly suggestedName: string;
+  readonly kind: FileKindData;
+}
+
+/** A binary file the user chose to import. */
+export interface ImportedFileData {
+  readonly name: string;
+  readonly bytes: Uint8Array;
+}
+
 export interface AutosaveRequest {
   readonly text: string;
   /** The file the document came from, so a recovery can say which work it holds. */
@@ -61,6 +81,10 @@ export interface InvokeChannels {
   'file:open': { args: void; result: OpenedFileData | null };
   /** Saves over `path` (a granted file) or where the user chooses; null when they cancel. */
   'file:save': { args: SaveRequest; result: SavedFileData | null };
+  /** Saves an export (ONNX, a zip) where the user chooses; null when they cancel. */
+  'file:export': { args: ExportRequest; result: SavedFileData | null };
+  /** Reads a binary file the user chooses (an ONNX model); null when they cancel. */
+  'file:import': { args: FileKindData; result: ImportedFileData | null };
   /** Keeps the document in the recovery folder (best effort). */
   'recovery:autosave': { args: AutosaveRequest; result: void };
   /** The document matches its file again: drop the recovery copy. */
@@ -132,6 +156,26 @@ function checkOneRecord(channel: string, args: readonly unknown[]): Record<strin
   return value;
 }
 
+/** The largest export main writes (ONNX files with their weights can be large). */
+export const MAX_EXPORT_BYTES = 2 * 2 ** 30;
+
+const EXTENSION = /^\.[A-Za-z0-9]{1,10}$/;
+
+function checkKind(channel: string, value: unknown): FileKindData {
+  if (!isRecord(value)) throw new IpcArgumentError(channel, "'kind' must be an object");
+  checkKeys(channel, value, ['description', 'extensions']);
+  const description = checkName(channel, value.description, 'description');
+  const extensions = value.extensions;
+  if (
+    !Array.isArray(extensions) ||
+    extensions.length === 0 ||
+    extensions.length > 8 ||
+    !extensions.every((e): e is string => typeof e === 'string' && EXTENSION.test(e))
+  )
+    throw new IpcArgumentError(channel, "'extensions' must be 1 to 8 names like '.onnx'");
+  return { description, extensions: [...extensions] };
+}
+
 /**
  * Validators, one per invoke channel: they take the raw argument list and return the typed
  * argument or throw IpcArgumentError. Main runs them before every handler.
@@ -156,6 +200,19 @@ export const VALIDATE_ARGS: {
       throw new IpcArgumentError(channel, "'path' must be a file path");
     return { text, suggestedName, path: value.path };
   },
+  'file:export': (args) => {
+    const channel = 'file:export';
+    const value = checkOneRecord(channel, args);
+    checkKeys(channel, value, ['bytes', 'suggestedName', 'kind']);
+    if (!(value.bytes instanceof Uint8Array) || value.bytes.byteLength > MAX_EXPORT_BYTES)
+      throw new IpcArgumentError(channel, `'bytes' must be a Uint8Array of at most 2 GiB`);
+    return {
+      bytes: value.bytes,
+      suggestedName: checkName(channel, value.suggestedName, 'suggestedName'),
+      kind: checkKind(channel, value.kind),
+    };
+  },
+  'file:import': (args) => checkKind('file:import', checkOneRecord('file:import', args)),
   'recovery:autosave': (args) => {
     const channel = 'recovery:autosave';
     const value = checkOneRecord(channel, args);

@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { writeFileAtomic } from './atomic-write.js';
 import { FileService, notebookFromArgv } from './file-service.js';
-import type { EventChannels, MenuCommand, OpenedFileData } from './ipc-contract.js';
+import type { EventChannels, FileKindData, MenuCommand, OpenedFileData } from './ipc-contract.js';
 import { buildMenuTemplate } from './menu.js';
 import { RecentFiles, readTextOrNull } from './recent-files.js';
 import { RecoveryStore, recoveredDocument, recoveryQuestion } from './recovery.js';
@@ -44,6 +44,11 @@ const NOTEBOOK_FILTERS = [
   { name: 'Wiregrad notebook', extensions: ['ipynb'] },
   { name: 'Wiregrad graph (earlier builds)', extensions: ['json'] },
 ];
+
+/** Dialog filters for an export or import kind (extensions without their dot). */
+function kindFilters(kind: FileKindData): { name: string; extensions: string[] }[] {
+  return [{ name: kind.description, extensions: kind.extensions.map((e) => e.slice(1)) }];
+}
 
 let mainWindow: BrowserWindow | null = null;
 /** Documents for the renderer once it says it is ready (a recovery, a file from argv). */
@@ -79,7 +84,22 @@ const files = new FileService({
       : await dialog.showSaveDialog(options);
     return result.canceled || !result.filePath ? null : result.filePath;
   },
+  async showExportDialog(suggestedName, kind) {
+    const options = { defaultPath: suggestedName, filters: kindFilters(kind) };
+    const result = mainWindow
+      ? await dialog.showSaveDialog(mainWindow, options)
+      : await dialog.showSaveDialog(options);
+    return result.canceled || !result.filePath ? null : result.filePath;
+  },
+  async showImportDialog(kind) {
+    const options = { properties: ['openFile' as const], filters: kindFilters(kind) };
+    const result = mainWindow
+      ? await dialog.showOpenDialog(mainWindow, options)
+      : await dialog.showOpenDialog(options);
+    return result.canceled ? null : (result.filePaths[0] ?? null);
+  },
   readFile: (path) => readFile(path, 'utf8'),
+  readBytes: async (path) => new Uint8Array(await readFile(path)),
   fileSize: async (path) => (await stat(path)).size,
   writeFile: writeFileAtomic,
   recent,
@@ -167,6 +187,8 @@ function start(): void {
     {
       'file:open': () => files.openWithDialog(),
       'file:save': (request) => files.save(request),
+      'file:export': (request) => files.exportBytes(request),
+      'file:import': (kind) => files.importBytes(kind),
       'recovery:autosave': (request) => files.autosave(request),
       'recovery:clear': () => files.discardRecovery(),
       'app:ready': () => {

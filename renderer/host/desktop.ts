@@ -10,6 +10,7 @@
  */
 
 import {
+  type FileKind,
   HOST_COMMANDS,
   type Host,
   type HostCommand,
@@ -24,6 +25,12 @@ interface BridgeFile {
   readonly text: string;
 }
 
+/** A file kind as the export and import dialogs take it. */
+interface BridgeKind {
+  readonly description: string;
+  readonly extensions: readonly string[];
+}
+
 /** The calls the desktop host makes: the invoke and event channels of the IPC contract. */
 export interface DesktopBridge {
   readonly version: string;
@@ -33,6 +40,14 @@ export interface DesktopBridge {
     channel: 'file:save',
     request: { text: string; suggestedName: string; path?: string },
   ): Promise<{ path: string; name: string } | null>;
+  invoke(
+    channel: 'file:export',
+    request: { bytes: Uint8Array; suggestedName: string; kind: BridgeKind },
+  ): Promise<{ path: string; name: string } | null>;
+  invoke(
+    channel: 'file:import',
+    kind: BridgeKind,
+  ): Promise<{ name: string; bytes: Uint8Array } | null>;
   invoke(channel: 'recovery:autosave', request: { text: string; name: string }): Promise<void>;
   invoke(channel: 'recovery:clear'): Promise<void>;
   invoke(channel: 'app:ready'): Promise<readonly BridgeFile[]>;
@@ -77,6 +92,20 @@ export function createDesktopHost(bridge: DesktopBridge): Host {
       if (!saved) return null;
       currentName = saved.name;
       return { name: saved.name, handle: saved.path };
+    },
+    async saveBytes(bytes: Uint8Array, suggestedName: string, kind: FileKind) {
+      const saved = await bridge.invoke('file:export', {
+        bytes,
+        suggestedName,
+        kind: { description: kind.description, extensions: kind.extensions },
+      });
+      return saved ? { name: saved.name, handle: saved.path } : null;
+    },
+    async openBytes(kind: FileKind) {
+      return bridge.invoke('file:import', {
+        description: kind.description,
+        extensions: kind.extensions,
+      });
     },
     // Recovery is offered by main at start and arrives through `ready`.
     loadAutosave: () => null,
