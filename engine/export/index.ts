@@ -13,6 +13,7 @@ import { tensor } from '../ops/creation.js';
 import type { Graph } from '../graph/graph.js';
 import type { ConstantAttrs } from '../graph/ir.js';
 import type { Tensor } from '../tensor.js';
+import { isTrainable } from '../train/running-stats.js';
 import { exportOnnx } from './onnx.js';
 import { type PyTorchModule, pytorchModule } from './pytorch.js';
 import {
@@ -104,7 +105,12 @@ async function exportPyTorch(graph: Graph, options: ExportOptions): Promise<Expo
   const made: Tensor[] = [];
   for (const s of module.stored) {
     const node = graph.node(s.node);
-    if (node.op === 'parameter') {
+    if (s.role === 'batchesTracked') {
+      // The engine does not count batches: 0, which PyTorch only reads when momentum is None.
+      const t = tensor(Int32Array.of(0), { shape: [], dtype: 'i32' });
+      made.push(t);
+      tensors.set(s.key, t);
+    } else if (node.op === 'parameter') {
       tensors.set(s.key, options.params?.get(s.node) ?? own!.get(s.node)!);
     } else {
       const c = node.attrs as unknown as ConstantAttrs;
@@ -128,7 +134,8 @@ async function exportPyTorch(graph: Graph, options: ExportOptions): Promise<Expo
     const dataset = options.dataset ?? defaultDataset(graph, module);
     const reached = paramsReaching(graph, loss.node);
     const unusedParameters = module.stored.some(
-      (s) => graph.node(s.node).op === 'parameter' && !reached.has(s.node),
+      (s) =>
+        graph.node(s.node).op === 'parameter' && isTrainable(graph, s.node) && !reached.has(s.node),
     );
     files.push({
       name: 'train.py',

@@ -8,6 +8,7 @@
  *   conv2d(x, W)                                      → nn.Conv2d(bias=False)
  *   layerNorm(x, gamma, beta) or layerNorm(x)         → nn.LayerNorm
  *   gather(W, indices) on axis 0                      → nn.Embedding
+ *   batchNorm(x, weight, bias, mean, var)             → nn.BatchNorm1d / nn.BatchNorm2d
  *
  * The module is named after the group when the group holds exactly the layer's nodes (as
  * GraphBuilder and the canvas make them), else after the layer's output node.
@@ -52,7 +53,17 @@ export type Layer =
       readonly normalizedShape: readonly number[];
       readonly eps: number;
     })
-  | (LayerBase & { readonly kind: 'embedding'; readonly count: number; readonly dim: number });
+  | (LayerBase & { readonly kind: 'embedding'; readonly count: number; readonly dim: number })
+  | (LayerBase & {
+      readonly kind: 'batchNorm';
+      /** 1: nn.BatchNorm1d (x [N, C] or [N, C, L]); 2: nn.BatchNorm2d (x [N, C, H, W]). */
+      readonly dims: 1 | 2;
+      readonly features: number;
+      readonly eps: number;
+      readonly momentum: number;
+      /** The node's own mode (the module follows train()/eval() instead). */
+      readonly training: boolean;
+    });
 
 /** A float parameter that only `user` reads (so a module may own it). */
 function ownedParam(a: GraphAnalysis, id: string | undefined, user: GraphNode): GraphNode | null {
@@ -214,6 +225,34 @@ function embeddingLayer(a: GraphAnalysis, n: GraphNode): Layer | null {
   };
 }
 
+/**
+ * batchNorm over [N, C], [N, C, L] or [N, C, H, W] whose four per-channel tensors are parameters
+ * it alone reads (the running statistics may be `trainable: false`).
+ */
+function batchNormLayer(a: GraphAnalysis, n: GraphNode): Layer | null {
+  const [x, wId, bId, mId, vId] = n.inputs;
+  const rank = a.meta(x!).shape.length;
+  if (rank < 2 || rank > 4) return null;
+  const owned = [wId, bId, mId, vId].map((id) => ownedParam(a, id, n));
+  if (owned.some((p) => !p || shapeOf(p).length !== 1)) return null;
+  const [w, b, m, v] = owned as [GraphNode, GraphNode, GraphNode, GraphNode];
+  const attrs = n.attrs as { training: boolean; momentum?: number; eps?: number };
+  const members = [w.id, b.id, m.id, v.id, n.id];
+  return {
+    kind: 'batchNorm',
+    name: nameFor(a, members, n.id),
+    output: n.id,
+    input: x!,
+    members,
+    params: { weight: w.id, bias: b.id, running_mean: m.id, running_var: v.id },
+    dims: rank === 4 ? 2 : 1,
+    features: shapeOf(w)[0]!,
+    eps: attrs.eps ?? 1e-5,
+    momentum: attrs.momentum ?? 0.1,
+    training: attrs.training,
+  };
+}
+
 /** The layers of the needed nodes, each node in at most one layer. */
 export function findLayers(a: GraphAnalysis): Layer[] {
   const layers: Layer[] = [];
@@ -224,6 +263,7 @@ export function findLayers(a: GraphAnalysis): Layer[] {
     else if (n.op === 'add') layer = convWithBias(a, n);
     else if (n.op === 'layerNorm') layer = layerNormLayer(a, n);
     else if (n.op === 'gather') layer = embeddingLayer(a, n);
+    else if (n.op === 'batchNorm') layer = batchNormLayer(a, n);
     if (!layer || layer.members.some((m) => used.has(m))) continue;
     layers.push(layer);
     for (const m of layer.members) used.add(m);

@@ -1,9 +1,10 @@
 /**
  * The importer's handlers for ONNX's layer ops: Gemm (as a grouped `linear` where it is
  * nn.Linear's form), Conv and ConvTranspose, the pools, LayerNormalization,
- * BatchNormalization (inference form) and SoftmaxCrossEntropyLoss. Layers become groups named
- * after their weights, with the GraphBuilder's node shapes (conv + bias view + add), so that
- * the canvas shows them as blocks and a PyTorch export writes nn modules again.
+ * BatchNormalization (inference form, as `batchNorm` with untrained running statistics) and
+ * SoftmaxCrossEntropyLoss. Layers become groups named after their weights, with the
+ * GraphBuilder's node shapes (conv + bias view + add), so that the canvas shows them as blocks
+ * and a PyTorch export writes nn modules again.
  */
 
 import { sizeOf } from '../core/shape.js';
@@ -284,6 +285,12 @@ const layerNorm: Handler = (im, c) => {
   });
 };
 
+/**
+ * BatchNormalization in inference form → `batchNorm` with `training: false`: scale and B become
+ * the weight and bias parameters, the running mean and variance parameters with `trainable:
+ * false` (state, as the canvas's BatchNorm layers hold them), so training the imported graph in
+ * the engine's training mode updates them as PyTorch would.
+ */
 const batchNorm: Handler = (im, c) => {
   const [x, scale, bias, mean, variance] = [0, 1, 2, 3, 4].map((k) => c.input(k)) as [
     string,
@@ -294,43 +301,54 @@ const batchNorm: Handler = (im, c) => {
   ];
   if (c.at.int('training_mode', 0) !== 0 || c.output(1))
     cannot('it runs in training mode (Wiregrad imports inference batch norm)');
-  const shape = im.shape(x);
-  const mc = im.constOf(mean);
-  const vc = im.constOf(variance);
-  if (!mc || !vc) cannot('its running mean and variance must be constants');
-  const eps = c.at.float('epsilon', 1e-5);
-  const channels = mc.data.length;
-  const stat = shape.map((_, i) => (i === 1 ? channels : 1));
+  if (im.shape(x).length < 2) cannot('its input has no channel axis (it needs [N, C, …])');
   const group = groupOf(im.value(scale).initializer, c.base);
-  // (x − mean) / √(var + ε) · γ + β, with the running statistics as constants and γ, β trainable.
-  const meanNode = im.constantNode(
-    { type: 'f32', shape: stat, data: mc.data },
-    `${group}.running_mean`,
-  );
-  const std = (vc.data as number[]).map((v) => Math.sqrt(v + eps));
-  const stdNode = im.constantNode({ type: 'f32', shape: stat, data: std }, `${group}.running_std`);
-  const centred = im.add('sub', [im.node(x), meanNode], {}, `${group}.centred`, group);
-  const normed = im.add('div', [centred, stdNode], {}, `${group}.normalised`, group);
-  const param = (name: string, init: 'ones' | 'zeros', role: string) =>
-    im.ownedWeight(name)
-      ? im.claimWeight(name, im.constOf(name)!, init, group, paramId(im, name, group, role))
-      : im.node(name);
-  const gamma = im.add(
-    'reshape',
-    [param(scale, 'ones', 'weight')],
-    { shape: stat },
-    `${group}.weight_view`,
-    group,
-  );
-  const beta = im.add(
-    'reshape',
-    [param(bias, 'zeros', 'bias')],
-    { shape: stat },
-    `${group}.bias_view`,
-    group,
-  );
-  const scaled = im.add('mul', [normed, gamma], {}, `${group}.scaled`, group);
-  im.set(c.output(0), { node: im.add('add', [scaled, beta], {}, group, group) });
+  const param = (
+    name: string,
+    init: 'ones' | 'zeros',
+    role: string,
+    trainable: boolean,
+  ): string => {
+    const owned = im.ownedWeight(name);
+    if (owned)
+      return im.claimWeight(
+        name,
+        owned.value,
+        init,
+        group,
+        paramId(im, name, group, role),
+        trainable,
+      );
+    // Shared or computed: the running statistics still must not train.
+    const value = im.constOf(name);
+    if (!trainable && value && value.type === 'f32')
+      return im.parameter(`${group}.${role}`, value, init, group, false);
+    return im.node(name);
+  };
+  const inputs = [
+    im.node(x),
+    param(scale, 'ones', 'weight', true),
+    param(bias, 'zeros', 'bias', true),
+    param(mean, 'zeros', 'running_mean', false),
+    param(variance, 'ones', 'running_var', false),
+  ];
+  // ONNX's momentum weighs the running value; the engine's (PyTorch's) weighs the batch. The
+  // file holds float32s (0.9 reads 0.899999976): 7 digits give back the written values.
+  const momentum = Number((1 - c.at.float('momentum', 0.9)).toPrecision(7));
+  if (!(momentum >= 0 && momentum <= 1)) cannot(`its momentum ${1 - momentum} is outside [0, 1]`);
+  im.set(c.output(0), {
+    node: im.add(
+      'batchNorm',
+      inputs,
+      {
+        training: false,
+        momentum,
+        eps: Number(c.at.float('epsilon', 1e-5).toPrecision(7)),
+      },
+      group,
+      group,
+    ),
+  });
 };
 
 /** ONNX's cross-entropy of scores and class labels (opset 12), without per-class weights. */

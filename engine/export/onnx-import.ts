@@ -280,17 +280,27 @@ export class Importer {
     return this.seed++;
   }
 
-  /** A parameter node holding `c` (the file's values), id `base` when free. */
+  /**
+   * A parameter node holding `c` (the file's values), id `base` when free; `trainable: false`
+   * for state the optimiser leaves alone (batch norm's running statistics).
+   */
   parameter(
     base: string,
     c: ConstValue,
     init: 'kaimingUniform' | 'zeros' | 'ones',
     group?: string,
+    trainable = true,
   ): string {
     const id = this.add(
       'parameter',
       [],
-      { shape: [...c.shape], dtype: 'f32', init, seed: this.seed++ },
+      {
+        shape: [...c.shape],
+        dtype: 'f32',
+        init,
+        seed: this.seed++,
+        ...(trainable ? {} : { trainable: false }),
+      },
       base,
       group,
     );
@@ -320,9 +330,10 @@ export class Importer {
     init: 'kaimingUniform' | 'zeros' | 'ones',
     group?: string,
     preferredId?: string,
+    trainable = true,
   ): string {
     const v = this.value(name);
-    const id = this.parameter(preferredId ?? v.initializer ?? name, data, init, group);
+    const id = this.parameter(preferredId ?? v.initializer ?? name, data, init, group, trainable);
     this.values.set(name, { ...v, node: id });
     return id;
   }

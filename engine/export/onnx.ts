@@ -10,6 +10,9 @@
  * protobuf objects.
  * ONNX describes inference: dropout is exported as the identity, and seeded random ops as
  * RandomUniform/RandomNormal, which draw other numbers than the engine (both are warnings).
+ * batchNorm is BatchNormalization in its inference form (training_mode 0): it normalises with
+ * the running mean and variance (initializers), as the engine does in eval mode; a node set to
+ * train with batch statistics exports so too, with a warning.
  */
 
 import type { DType } from '../core/dtype.js';
@@ -532,6 +535,20 @@ function emitNode(c: Context, n: GraphNode, inputs: readonly string[], out: stri
       w.node('LayerNormalization', [x, scale, ...(z ? [z] : [])], out, meta, [
         attr.int('axis', -shape.length),
         attr.float('epsilon', (at.eps as number | undefined) ?? 1e-5),
+      ]);
+      return;
+    }
+    case 'batchNorm': {
+      if (at.training === true)
+        c.warnings.push(
+          `node '${n.id}' (batchNorm) exports in inference form, normalising with its running ` +
+            `statistics (the engine's eval mode): ONNX models are for inference`,
+        );
+      // ONNX's momentum weighs the running value, PyTorch's and the engine's the batch's.
+      w.node('BatchNormalization', [...inputs], out, meta, [
+        attr.float('epsilon', (at.eps as number | undefined) ?? 1e-5),
+        attr.float('momentum', 1 - ((at.momentum as number | undefined) ?? 0.1)),
+        attr.int('training_mode', 0),
       ]);
       return;
     }

@@ -1,6 +1,6 @@
 /**
  * Exports a graph as a readable PyTorch module (`model.py`): layers the graph groups as
- * Linear, Conv2d, LayerNorm or Embedding become `nn` modules (see layers.ts) with PyTorch's
+ * Linear, Conv2d, LayerNorm, Embedding or BatchNorm1d/2d become `nn` modules (see layers.ts) with PyTorch's
  * state-dict names, every other node one line of `forward()` with a functional call, named
  * after the node. `forward(x, y=None)` returns a dict of the graph's outputs; outputs that
  * need the labels (the loss) are computed only when the labels are given. Parameters outside
@@ -11,6 +11,12 @@
  * tiny safetensors reader and writer (see python.ts), so `load_state_dict` needs nothing but
  * PyTorch. Ops that PyTorch has no public operator for (the pooling gradients) and placeholder
  * nodes of unsupported ONNX ops are refused with an ExportError naming the node.
+ *
+ * A `batchNorm` layer becomes nn.BatchNorm1d/2d, whose mode follows the module's: train()
+ * normalises with the batch's statistics and updates running_mean/running_var (the engine's
+ * `training: true`, with the trainer's update), eval() uses the running statistics (the
+ * engine's `training: false`). Its num_batches_tracked is stored as 0: the engine does not
+ * count batches, and with a fixed momentum PyTorch does not read it.
  */
 
 import type { DType } from '../core/dtype.js';
@@ -74,8 +80,10 @@ export interface ModuleInput {
 export interface StoredTensor {
   /** The state-dict key. */
   readonly key: string;
-  /** The graph node it holds the value of. */
+  /** The graph node it holds the value of (for a batch count: the batchNorm node). */
   readonly node: string;
+  /** A BatchNorm layer's num_batches_tracked: an integer count, not a graph value. */
+  readonly role?: 'batchesTracked';
 }
 
 export interface PyTorchModule {
@@ -361,6 +369,15 @@ function forwardCall(e: Emit, node: GraphNode, args: readonly string[]): string 
       const eps = kwargs([['eps', pyFloat((at.eps as number | undefined) ?? 1e-5), '1e-05']]);
       return `F.layer_norm(${a}, ${shape}, ${b ?? 'None'}, ${c ?? 'None'}${eps})`;
     }
+    case 'batchNorm': {
+      // Not a layer (its tensors are shared or computed): a pure call in the node's own mode,
+      // which never writes the running statistics, as the engine's op.
+      const eps = kwargs([['eps', pyFloat((at.eps as number | undefined) ?? 1e-5), '1e-05']]);
+      const [, w, bias, mean, variance] = args;
+      return at.training === true
+        ? `F.batch_norm(${a}, None, None, ${w}, ${bias}, training=True${eps})`
+        : `F.batch_norm(${a}, ${mean}, ${variance}, ${w}, ${bias}, training=False${eps})`;
+    }
     case 'dropout': {
       const p = at.p as number;
       if (at.training === false || p === 0) return a;
@@ -420,6 +437,15 @@ function layerModule(layer: Layer): string {
     }
     case 'embedding':
       return `nn.Embedding(${layer.count}, ${layer.dim})`;
+    case 'batchNorm':
+      return (
+        `nn.BatchNorm${layer.dims}d(${layer.features}` +
+        kwargs([
+          ['eps', pyFloat(layer.eps), '1e-05'],
+          ['momentum', pyFloat(layer.momentum), '0.1'],
+        ]) +
+        ')'
+      );
     default:
       return layer satisfies never;
   }
@@ -546,16 +572,29 @@ export function pytorchModule(graph: Graph, options: PyTorchModuleOptions = {}):
 
   for (const layer of layers) {
     const attr = attrs.name(layer.name);
-    init.push(`self.${attr} = ${layerModule(layer)}`);
+    const note =
+      layer.kind !== 'batchNorm'
+        ? ''
+        : layer.training
+          ? '  # train(): batch statistics; eval(): running statistics'
+          : '  # the graph normalises with the running statistics: call eval()';
+    init.push(`self.${attr} = ${layerModule(layer)}${note}`);
     for (const [pname, node] of Object.entries(layer.params))
       stored.push({ key: `${attr}.${pname}`, node });
+    if (layer.kind === 'batchNorm')
+      stored.push({
+        key: `${attr}.num_batches_tracked`,
+        node: layer.output,
+        role: 'batchesTracked',
+      });
   }
   for (const n of a.nodes) {
     if (inLayer.has(n.id)) continue;
     if (n.op === 'parameter') {
       const p = n.attrs as unknown as ParameterAttrs;
       const attr = attrs.name(n.id);
-      const grad = p.dtype === 'f32' || p.dtype === 'f64' ? '' : ', requires_grad=False';
+      const trainable = (p.dtype === 'f32' || p.dtype === 'f64') && p.trainable !== false;
+      const grad = trainable ? '' : ', requires_grad=False';
       init.push(`self.${attr} = nn.Parameter(${parameterInit(p)}${grad})  # ${p.init}`);
       stored.push({ key: attr, node: n.id });
       expr.set(n.id, `self.${attr}`);
@@ -635,7 +674,9 @@ export function pytorchModule(graph: Graph, options: PyTorchModuleOptions = {}):
       `    {'name': ${pyString(i.name)}, 'shape': ${pyLiteral(i.shape)}, 'dtype': ${pyDType(i.dtype)}, ` +
       `'role': ${pyString(i.role)}${i.classes !== undefined ? `, 'classes': ${i.classes}` : ''}},`,
   );
-  const graphNodes = stored.map((s) => `    ${pyString(s.key)}: ${pyString(s.node)},`);
+  const graphNodes = stored
+    .filter((s) => s.role === undefined)
+    .map((s) => `    ${pyString(s.key)}: ${pyString(s.node)},`);
   const helpers = helperCode(emit.helpers);
   const code = [
     docstring(graph, className, inputs, a),

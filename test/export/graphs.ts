@@ -3,8 +3,9 @@
  * with GraphBuilder the way the template menu builds them: MLP, CNN, residual block, two-tower,
  * autoencoder), and "zoo" graphs that put most of the op set through the exporters (functional
  * calls, free parameters, seeded random ops and dropout, a grouped conv, a fixed-batch graph
- * with the convolution gradient ops). `inputsFor` makes seeded inputs that fit each graph
- * (class labels in range, indices within their axis).
+ * with the convolution gradient ops, shared batch norms as functional calls), and a CNN with
+ * BatchNorm layers. `inputsFor` makes seeded inputs that fit each graph (class labels in range,
+ * indices within their axis).
  */
 
 import { readFileSync, readdirSync } from 'node:fs';
@@ -370,11 +371,108 @@ function convGrads(): Graph {
 }
 
 /** Graphs that put most of the op set through the exporters. */
+/**
+ * A batch-normalised CNN as the canvas's BatchNorm layers build it (weight, bias and the running
+ * statistics as `trainable: false` parameters in the layer's group): conv → BatchNorm2d → relu
+ * → pool → linear → BatchNorm1d (its own momentum and eps) → relu → linear; the layers before
+ * the norms have no bias.
+ */
+export function batchNormCnn(): Graph {
+  const b = new GraphBuilder('Batch-normalised CNN');
+  const x = b.input('x', [-1, 3, 6, 6], 'f32', 'data');
+  const y = b.input('y', [-1], 'i32', 'label');
+  const norm = (h: string, id: string, c: number, attrs: { momentum: number; eps: number }) =>
+    b.grouped(id, () => {
+      const w = b.parameter(`${id}.weight`, [c], { init: 'ones' });
+      const bias = b.parameter(`${id}.bias`, [c], { init: 'zeros' });
+      const mean = b.parameter(`${id}.running_mean`, [c], { init: 'zeros', trainable: false });
+      const variance = b.parameter(`${id}.running_var`, [c], { init: 'ones', trainable: false });
+      return b.op('batchNorm', [h, w, bias, mean, variance], { training: true, ...attrs }, id);
+    });
+  // No bias before a batch norm (it would cancel out), as in ResNets: nn.Conv2d(bias=False).
+  let h = b.grouped('conv1', () => {
+    const w = b.parameter('conv1.weight', [4, 3, 3, 3], { init: 'kaimingUniform' });
+    const geometry = { stride: [1, 1], padding: [1, 1, 1, 1], dilation: [1, 1], groups: 1 };
+    return b.op('conv2d', [x, w], geometry, 'conv1');
+  });
+  h = b.op('relu', [norm(h, 'bn1', 4, { momentum: 0.1, eps: 1e-5 })], {}, 'relu1');
+  h = b.op(
+    'avgPool2d',
+    [h],
+    { kernelSize: [2, 2], stride: [2, 2], padding: [0, 0], countIncludePad: true },
+    'pool',
+  );
+  h = b.op('reshape', [h], { shape: [-1, 36] }, 'flatten');
+  h = b.grouped('fc1', () => {
+    const w = b.parameter('fc1.weight', [8, 36], { init: 'kaimingUniform' });
+    return b.op('linear', [h, w], {}, 'fc1');
+  });
+  h = b.op('relu', [norm(h, 'bn2', 8, { momentum: 0.25, eps: 1e-3 })], {}, 'relu2');
+  const logits = b.linear(h, 8, 3, 'fc2');
+  b.output('logits', logits);
+  b.output('loss', b.op('crossEntropy', [logits, y], {}, 'loss'));
+  return b.build({ training: { epochs: 2, batchSize: 8, optimizer: ADAM(0.01), seed: 0 } });
+}
+
+/**
+ * `batchNormCnn`'s parameters with the norms' weights, biases and running statistics moved
+ * away from their initial values (ones, zeros), so that a mix-up of any of them shows.
+ */
+export function batchNormParams(graph: Graph): Map<string, Tensor> {
+  const params = graph.initParameters();
+  const seeded = (shape: readonly number[], lo: number, hi: number, seed: number): Tensor => {
+    const unit = wg.tidy(() => wg.rand(shape, { seed }).dataSync());
+    return wg.tensor(
+      Float32Array.from(unit, (u) => lo + u * (hi - lo)),
+      { shape },
+    );
+  };
+  let seed = 100;
+  for (const id of ['bn1', 'bn2']) {
+    const c = params.get(`${id}.weight`)!.shape;
+    const set = (name: string, lo: number, hi: number) => {
+      const value = seeded(c, lo, hi, seed++);
+      params.get(`${id}.${name}`)!.assign(value);
+      value.dispose();
+    };
+    set('weight', 0.5, 1.5);
+    set('bias', -0.3, 0.3);
+    set('running_mean', -0.5, 0.5);
+    set('running_var', 0.5, 2);
+  }
+  return params;
+}
+
+/**
+ * Batch norms that are no layer (their weight and bias are shared, their statistics constants),
+ * over [N, C, L]: one in eval mode, one normalising with the batch's statistics.
+ */
+function batchNormFunctional(): Graph {
+  const b = new GraphBuilder('Shared batch norm');
+  const x = b.input('x', [-1, 4, 5], 'f32', 'data');
+  const g = b.parameter('g', [4], { init: 'uniform', bound: 1 });
+  const beta = b.parameter('beta', [4], { init: 'uniform', bound: 0.5 });
+  const constant = (id: string, data: number[]) =>
+    b.op('constant', [], { shape: [4], dtype: 'f32', data }, id);
+  const mean = constant('mean', [0.2, -0.1, 0.4, 0]);
+  const variance = constant('variance', [0.5, 1.5, 2, 0.8]);
+  const a = b.op('batchNorm', [x, g, beta, mean, variance], { training: false, eps: 1e-3 }, 'a');
+  const n = b.op('batchNorm', [a, g, beta, mean, variance], { training: true, momentum: 0.3 }, 'n');
+  const r = b.op('relu', [n], {}, 'r');
+  b.output('y', n);
+  b.output(
+    'loss',
+    b.op('sum', [b.op('mul', [r, r], {}, 'sq')], { axes: [0, 1, 2], keepDims: false }, 'loss'),
+  );
+  return b.build();
+}
+
 export function zooGraphs(): [string, Graph][] {
   return [
     ['op-zoo', opZoo()],
     ['conv-zoo', convZoo()],
     ['conv-grads', convGrads()],
+    ['batchnorm-functional', batchNormFunctional()],
   ];
 }
 

@@ -3,8 +3,9 @@
  * zoo graphs load in onnxruntime-node and give the engine's outputs; every edge carries its
  * shape in value_info; import of our own exports gives the graph back. ONNX files written by
  * PyTorch's torch.onnx.export (an MLP, a CNN, a residual block, with BatchNorm, GELU and
- * dynamic flattening) import without placeholders and give PyTorch's outputs at two batch
- * sizes. Hand-built models put each imported ONNX op against onnxruntime. Ops Wiregrad lacks
+ * dynamic flattening, and a BatchNorm2d the exporter keeps) import without placeholders and give
+ * PyTorch's outputs at two batch sizes. Batch norm exports in ONNX's inference form (running
+ * statistics, the engine's eval mode) and imports back as a `batchNorm` node. Hand-built models put each imported ONNX op against onnxruntime. Ops Wiregrad lacks
  * import as placeholders named in the report; ops ONNX lacks are refused on export, naming the
  * node and the op.
  */
@@ -28,7 +29,15 @@ import {
   encodeModel,
 } from '../../engine/export/onnx-proto.js';
 import { PYTHON, hasTorch } from '../helpers/torch.js';
-import { exampleGraphs, inputsFor, opZoo, templateGraphs, zooGraphs } from './graphs.js';
+import {
+  batchNormCnn,
+  batchNormParams,
+  exampleGraphs,
+  inputsFor,
+  opZoo,
+  templateGraphs,
+  zooGraphs,
+} from './graphs.js';
 
 type Ort = typeof import('onnxruntime-node');
 const ort = createRequire(import.meta.url)('onnxruntime-node') as Ort;
@@ -214,6 +223,94 @@ describe('ONNX import of our own exports gives the graph back', () => {
   });
 });
 
+describe('BatchNorm in ONNX: the inference form, with the running statistics', () => {
+  const graph = batchNormCnn();
+  const params = batchNormParams(graph);
+  let bytes: Uint8Array;
+  let warnings: readonly string[];
+  const inputs = inputsFor(graph, 4, 9);
+  const evalMode = wg.noGrad(() =>
+    wg.tidy(() => {
+      const outs = graph.run(inputs, { params, training: false });
+      return Array.from(outs['logits']!.dataSync());
+    }),
+  );
+  beforeAll(async () => {
+    const out = await exportGraph(graph, 'onnx', { params, outputs: ['logits'] });
+    bytes = out.files[0]!.contents as Uint8Array;
+    warnings = out.warnings;
+  });
+  afterAll(() => wg.dispose([...Object.values(inputs), ...params.values()]));
+
+  it('writes BatchNormalization (training_mode 0) over initializers, and says it is for inference', () => {
+    const g = decodeModel(bytes).graph!;
+    const norms = g.node!.filter((n) => n.opType === 'BatchNormalization');
+    expect(norms.map((n) => n.input)).toEqual([
+      ['conv1', 'bn1.weight', 'bn1.bias', 'bn1.running_mean', 'bn1.running_var'],
+      ['fc1', 'bn2.weight', 'bn2.bias', 'bn2.running_mean', 'bn2.running_var'],
+    ]);
+    const at = (n: OnnxNode, name: string) => n.attribute!.find((a) => a.name === name)!;
+    for (const n of norms) expect(Number(at(n, 'training_mode').i)).toBe(0);
+    // ONNX's momentum weighs the running value: 1 − the engine's 0.25.
+    expect(at(norms[1]!, 'momentum').f).toBeCloseTo(0.75, 6);
+    expect(at(norms[1]!, 'epsilon').f).toBeCloseTo(1e-3, 9);
+    expect(g.initializer!.map((t) => t.name)).toEqual(
+      expect.arrayContaining(['bn1.running_mean', 'bn1.running_var', 'bn2.running_var']),
+    );
+    expect(warnings).toEqual([
+      expect.stringMatching(/^node 'bn1' \(batchNorm\) exports in inference form.*running/),
+      expect.stringMatching(/^node 'bn2' \(batchNorm\)/),
+    ]);
+  });
+
+  it("runs in onnxruntime with the engine's eval-mode outputs", async () => {
+    const theirs = await runOrt(bytes, { x: inputs['x']! });
+    expect(theirs['logits']!.dims).toEqual([4, 3]);
+    expect(relativeError(theirs['logits']!.data, evalMode)).toBeLessThanOrEqual(1e-5);
+    // Not the training mode's batch statistics.
+    const trainMode = wg.noGrad(() =>
+      wg.tidy(() => Array.from(graph.run(inputs, { params })['logits']!.dataSync())),
+    );
+    expect(relativeError(theirs['logits']!.data, trainMode)).toBeGreaterThan(1e-3);
+  });
+
+  it('imports back as batchNorm nodes in eval mode, with untrained running statistics', () => {
+    const imported = importOnnx(bytes);
+    expect(imported.report.placeholders).toEqual([]);
+    const norms = imported.graph.nodes.filter((n) => n.op === 'batchNorm');
+    expect(norms.map((n) => [n.id, n.group, n.attrs])).toEqual([
+      ['bn1', 'bn1', { training: false, momentum: 0.1, eps: 1e-5 }],
+      ['bn2', 'bn2', { training: false, momentum: 0.25, eps: 1e-3 }],
+    ]);
+    for (const n of norms) {
+      const trainable = n.inputs.slice(1).map((id) => {
+        const p = imported.graph.node(id);
+        expect(p.op).toBe('parameter');
+        return (p.attrs as { trainable?: boolean }).trainable !== false;
+      });
+      expect(trainable, n.id).toEqual([true, true, false, false]);
+      expect(n.inputs.slice(3), n.id).toEqual([`${n.id}.running_mean`, `${n.id}.running_var`]);
+    }
+    const back = engineOutputs(imported.graph, { x: inputs['x']! });
+    expect(relativeError(back['logits']!.data, evalMode)).toBeLessThanOrEqual(1e-5);
+    wg.dispose(imported.weights.values());
+  });
+
+  it('re-exports the imported norms to PyTorch as BatchNorm layers again', async () => {
+    const imported = importOnnx(bytes);
+    const torch = await exportGraph(imported.graph, 'pytorch');
+    const code = torch.files.find((f) => f.name === 'model.py')!.contents as string;
+    expect(code).toContain(
+      'self.bn1 = nn.BatchNorm2d(4)  # the graph normalises with the running statistics: call eval()',
+    );
+    expect(code).toContain('self.bn2 = nn.BatchNorm1d(8, eps=0.001, momentum=0.25)');
+    expect(torch.module!.stored.map((s) => s.key)).toEqual(
+      expect.arrayContaining(['bn1.running_mean', 'bn1.running_var', 'bn1.num_batches_tracked']),
+    );
+    wg.dispose(imported.weights.values());
+  });
+});
+
 describe.skipIf(!hasTorch)(
   'ONNX files written by torch.onnx.export import and match PyTorch',
   () => {
@@ -234,7 +331,7 @@ describe.skipIf(!hasTorch)(
     }, 120_000);
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-    it.each(['mlp', 'cnn', 'residual'])('%s', (name) => {
+    it.each(['mlp', 'cnn', 'residual', 'batchnorm'])('%s', (name) => {
       const m = models[name]!;
       const imported = importOnnx(readFileSync(m.path));
       expect(imported.report.placeholders).toEqual([]);
@@ -249,6 +346,21 @@ describe.skipIf(!hasTorch)(
         ).toBeLessThanOrEqual(1e-4);
         wg.dispose([x, y]);
       }
+      wg.dispose(imported.weights.values());
+    });
+
+    it('imports nn.BatchNorm2d as a batchNorm node with its eps, momentum and running statistics', () => {
+      const imported = importOnnx(readFileSync(models['batchnorm']!.path));
+      const norms = imported.graph.nodes.filter((n) => n.op === 'batchNorm');
+      expect(norms.map((n) => n.attrs)).toEqual([{ training: false, momentum: 0.2, eps: 1e-3 }]);
+      const [, weight, , mean, variance] = norms[0]!.inputs;
+      expect(weight).toBe('bn.weight');
+      for (const id of [mean!, variance!])
+        expect((imported.graph.node(id).attrs as { trainable?: boolean }).trainable, id).toBe(
+          false,
+        );
+      // PyTorch's values, not the init rule's zeros and ones.
+      expect(Array.from(imported.weights.get(mean!)!.dataSync()).some((v) => v !== 0)).toBe(true);
       wg.dispose(imported.weights.values());
     });
   },

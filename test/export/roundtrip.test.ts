@@ -1,5 +1,6 @@
 /**
- * The graph ⇄ code round trip: for every template and every lesson, the graph exported as
+ * The graph ⇄ code round trip: for every template, every lesson and a CNN with BatchNorm layers
+ * (running statistics as untrained parameters), the graph exported as
  * TypeScript, run in Node (written to a file and imported), builds a graph with the same
  * canonical hash (same ops, attributes and edges); and the same code read back without running
  * it (`importTypeScript`, what the app's "Open as graph" uses) gives the same hash too.
@@ -15,6 +16,7 @@ import { canonicalForm, canonicalHash } from '../../engine/graph/canonical.js';
 import { exportTypeScript } from '../../engine/export/typescript.js';
 import { importTypeScript } from '../../engine/export/typescript-import.js';
 import type { GraphJSON } from '../../engine/graph/ir.js';
+import { batchNormCnn } from './graphs.js';
 
 /** What the test reads of renderer/state's template and lesson lists. */
 interface Buildable {
@@ -40,6 +42,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const cases = [
   ...TEMPLATES.map((t) => [`template ${t.name}`, t.build] as const),
   ...LESSONS.map((l) => [`lesson ${l.name}`, l.build] as const),
+  ['CNN with BatchNorm2d and BatchNorm1d', () => ({ graph: batchNormCnn().toJSON() })] as const,
 ];
 
 describe('graph → TypeScript → graph', () => {

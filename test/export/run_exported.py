@@ -4,8 +4,9 @@ takes seconds). Reads JSON on stdin:
     {"models": [{"name", "dir", "inputs"}], "datasets": {"dir", "n", "seed"}}
 
 For each model: imports DIR/model.py, loads DIR/weights.safetensors with load_state_dict (strict),
-feeds the inputs (a safetensors file keyed by input name) in INPUTS order, backpropagates the
-'loss' output, and reports every output and every parameter's gradient by state-dict name. For
+puts the module in train() or eval() mode ("mode", default train), feeds the inputs (a safetensors file keyed by input name) in INPUTS order, backpropagates the
+'loss' output, and reports every output, every parameter's gradient and every float buffer after
+the step (BatchNorm's running statistics) by state-dict name. For
 the datasets: the synthetic sets as DIR/train.py draws them. Prints JSON on stdout.
 """
 
@@ -35,6 +36,7 @@ def run_model(job):
         sys.path.pop(0)
     model = mod.Model()
     keys = model.load_state_dict(mod.load_safetensors(job['dir'] + '/weights.safetensors'))
+    model.train(job.get('mode', 'train') == 'train')
     tensors = mod.load_safetensors(job['inputs'])
     args = [tensors[spec['name']] for spec in mod.INPUTS]
     out = model(*args)
@@ -45,6 +47,7 @@ def run_model(job):
     return {
         'outputs': {k: flat(v) for k, v in out.items()},
         'grads': grads,
+        'buffers': {k: flat(b) for k, b in model.named_buffers() if b.is_floating_point()},
         'missing': list(keys.missing_keys),
         'unexpected': list(keys.unexpected_keys),
     }

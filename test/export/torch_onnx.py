@@ -1,5 +1,6 @@
 """Writes ONNX files with PyTorch's own exporter (torch.onnx.export, opset 17, batch dimension
-dynamic) for test/export/onnx.test.ts: an MLP, a CNN and a residual block, in eval mode, with
+dynamic) for test/export/onnx.test.ts: an MLP, a CNN, a residual block and a BatchNorm2d that
+stays a BatchNormalization node, in eval mode, with
 the layers and idioms real models use (BatchNorm, GELU, view(x.size(0), -1) flattening, adaptive
 average pooling). Reads {"dir"} as JSON on stdin; writes DIR/<name>.onnx and prints, per model,
 its inputs and PyTorch's outputs at two batch sizes.
@@ -63,6 +64,20 @@ class Residual(nn.Module):
         return self.head(h)
 
 
+class BatchNormNet(nn.Module):
+    """BatchNorm2d on the input, where the exporter cannot fold it into a convolution."""
+
+    def __init__(self):
+        super().__init__()
+        self.bn = nn.BatchNorm2d(3, eps=1e-3, momentum=0.2)
+        self.conv = nn.Conv2d(3, 4, 3)
+        self.head = nn.Linear(4, 2)
+
+    def forward(self, x):
+        h = F.relu(self.conv(self.bn(x)))
+        return self.head(F.adaptive_avg_pool2d(h, 1).flatten(1))
+
+
 def randomise_batchnorm(model):
     # Fresh BatchNorm layers hold mean 0 and variance 1; make the running statistics count.
     g = torch.Generator().manual_seed(1)
@@ -77,7 +92,8 @@ def randomise_batchnorm(model):
 def main():
     out_dir = json.load(sys.stdin)['dir']
     torch.manual_seed(0)
-    models = {'mlp': (MLP(), [6]), 'cnn': (CNN(), [1, 14, 14]), 'residual': (Residual(), [3, 10, 10])}
+    models = {'mlp': (MLP(), [6]), 'cnn': (CNN(), [1, 14, 14]), 'residual': (Residual(), [3, 10, 10]),
+              'batchnorm': (BatchNormNet(), [3, 8, 8])}
     result = {}
     for name, (model, shape) in models.items():
         randomise_batchnorm(model)

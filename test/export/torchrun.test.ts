@@ -3,7 +3,8 @@
  * torchrun (PyTorch's `torch.distributed.run`) starts it as two processes on CPU, which train
  * with DistributedDataParallel over gloo for a few steps. The loss falls, the two replicas end
  * with bit-identical weights, and the trained weights load back into the engine and give the
- * test loss the script reported. A multi-input template trains in one process on random data.
+ * test loss the script reported. A multi-input template trains in one process on random data,
+ * and so does a CNN with BatchNorm layers, whose running statistics come back to the engine.
  *
  * Debian's torch 1.13 on Python 3.11 needs `--redirects 1 --tee 1` (its default redirect value
  * 0 is not found among the flags Python 3.11 iterates) and spells the flag `--nproc_per_node`.
@@ -19,7 +20,7 @@ import * as wg from '../../engine/index.js';
 import { exportGraph } from '../../engine/export/index.js';
 import { loadSafetensors } from '../../engine/nn/safetensors.js';
 import { PYTHON, hasTorch } from '../helpers/torch.js';
-import { templateGraphs } from './graphs.js';
+import { batchNormCnn, templateGraphs } from './graphs.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -123,5 +124,28 @@ describe.skipIf(!hasTorch)('the exported train.py', () => {
     expect(final.world_size).toBe(1);
     expect(final.steps).toBe(20);
     expect(Number.isFinite(final.test_loss)).toBe(true);
+  }, 120_000);
+
+  it('trains BatchNorm layers and saves their running statistics under the graph node ids', async () => {
+    const graph = batchNormCnn();
+    const result = await exportGraph(graph, 'pytorch');
+    const out = join(dir, 'batchnorm');
+    mkdirSync(out, { recursive: true });
+    for (const f of result.files) writeFileSync(join(out, f.name), f.contents);
+    const single = run(
+      PYTHON,
+      ['train.py', '--max-steps', '10', '--epochs', '1', '--out', join(dir, 'bn')],
+      out,
+    );
+    expect(single.status, single.out).toBe(0);
+    expect(finalLine(single.out).steps).toBe(10);
+    const trained = loadSafetensors(readFileSync(join(dir, 'bn', 'weights.wiregrad.safetensors')));
+    expect([...trained.keys()].sort()).toEqual(graph.parameters.map((p) => p.id).sort());
+    // Ten training steps moved the running statistics off their zeros and ones.
+    const mean = Array.from(trained.get('bn1.running_mean')!.dataSync());
+    const variance = Array.from(trained.get('bn2.running_var')!.dataSync());
+    expect(mean.some((v) => v !== 0)).toBe(true);
+    expect(variance.some((v) => v !== 1)).toBe(true);
+    wg.dispose(trained.values());
   }, 120_000);
 });
