@@ -330,11 +330,13 @@ export type CellValue =
       readonly title: string | null;
     };
 
-/** One line of a chart: its points, x ascending as given. */
+/** One line of a chart: its points, x ascending as given (any order for a scatter). */
 export interface ChartSeries {
   readonly name: string;
   readonly x: readonly number[];
   readonly y: readonly number[];
+  /** Drawn as separate dots (a scatter plot) instead of a line. */
+  readonly scatter?: boolean;
 }
 
 /** One `console.*` call of a cell, each argument as a value. */

@@ -55,6 +55,20 @@ describe('rich cell outputs', () => {
     });
   });
 
+  it('plot with scatter marks every series as dots', async () => {
+    const kernel = new Kernel();
+    const run = await kernel.run(
+      1,
+      'plot({ a: [{ x: 2, y: 1 }, { x: -1, y: 3 }] }, { scatter: true, title: "embedding" })',
+    );
+    expect(run.error).toBeNull();
+    expect(run.value).toMatchObject({
+      kind: 'chart',
+      title: 'embedding',
+      series: [{ name: 'a', x: [2, -1], y: [1, 3], scatter: true }],
+    });
+  });
+
   it('accepts a chart written by hand and says why a bad one is not drawn', async () => {
     const kernel = new Kernel();
     const run = await kernel.run(1, '({ kind: "chart", series: [{ name: "r", values: [1, 2] }] })');

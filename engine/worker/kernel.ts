@@ -170,6 +170,8 @@ export interface PlotOptions {
   readonly yLabel?: string;
   /** The name of a single line (the legend); several lines take their record keys. */
   readonly name?: string;
+  /** Draw dots, not lines: a scatter plot (of {x, y} points, e.g. a 2-D embedding). */
+  readonly scatter?: boolean;
 }
 
 /** The most points a line keeps; longer lines keep every k-th point (and the last). */
@@ -239,7 +241,7 @@ export function plot(
     title: options.title ?? null,
     xLabel: options.xLabel ?? null,
     yLabel: options.yLabel ?? null,
-    series,
+    series: options.scatter ? series.map((s) => ({ ...s, scatter: true })) : series,
   };
 }
 
@@ -321,12 +323,14 @@ function chartFromRecord(value: Record<string, unknown>): ChartValue {
     if (!isRecordValue(line))
       throw new TypeError(`chart line ${i + 1} is ${formatValue(line)}; give an array or a record`);
     const name = text(line.name) ?? `y${i + 1}`;
-    if (Array.isArray(line.x) && Array.isArray(line.y))
-      return seriesOf(
-        name,
-        line.y.map((y: unknown, j) => ({ x: Number((line.x as unknown[])[j]), y: Number(y) })),
-      );
-    return seriesOf(name, line.values ?? line.points ?? line.y);
+    const s =
+      Array.isArray(line.x) && Array.isArray(line.y)
+        ? seriesOf(
+            name,
+            line.y.map((y: unknown, j) => ({ x: Number((line.x as unknown[])[j]), y: Number(y) })),
+          )
+        : seriesOf(name, line.values ?? line.points ?? line.y);
+    return line.scatter === true ? { ...s, scatter: true } : s;
   });
   return {
     kind: 'chart',

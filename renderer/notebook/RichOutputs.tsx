@@ -11,7 +11,7 @@ import { useCatalog, useEditor } from '../app/context.js';
 import { layeredLayout } from '../state/auto-layout.js';
 import { type EditorDocument, documentFromFile } from '../state/document.js';
 import { buildView } from '../state/view.js';
-import { chartExtent, linePath, niceTicks, tickLabel } from './chart-geometry.js';
+import { chartExtent, linePath, niceTicks, pointsPath, tickLabel } from './chart-geometry.js';
 import { useOptionalNotebook } from './context.js';
 import { GraphDrawing } from './GraphPreview.js';
 
@@ -171,8 +171,8 @@ function ChartSvg({
       {value.series.map((s, i) => (
         <path
           key={i}
-          className={`wg-chart__line is-${i % 6}`}
-          d={linePath(s, xs.range, ys.range, BOX)}
+          className={`wg-chart__line is-${i % 6}${s.scatter ? ' is-points' : ''}`}
+          d={(s.scatter ? pointsPath : linePath)(s, xs.range, ys.range, BOX)}
           data-testid="chart-line"
         />
       ))}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chartExtent, linePath, niceTicks, tickLabel } from './chart-geometry.js';
+import { chartExtent, linePath, niceTicks, pointsPath, tickLabel } from './chart-geometry.js';
 
 describe('chart geometry', () => {
   it('finds the finite extent of every line and widens a single value', () => {
@@ -24,6 +24,21 @@ describe('chart geometry', () => {
     expect(niceTicks({ min: 0, max: 3 }, 6, true).ticks).toEqual([0, 1, 2, 3]);
     expect(tickLabel(0.1 + 0.2)).toBe('0.3');
     expect(tickLabel(2e-5)).toBe('2.0e-5');
+  });
+
+  it('draws a scatter series as one small circle per finite point, in any x order', () => {
+    const box = { left: 10, top: 0, width: 100, height: 50 };
+    const d = pointsPath(
+      { name: 's', x: [1, 0, NaN], y: [0, 1, 2], scatter: true },
+      { min: 0, max: 1 },
+      { min: 0, max: 1 },
+      box,
+      2,
+    );
+    // (1, 0) is the bottom-right corner (110, 50), (0, 1) the top-left (10, 0).
+    expect(d).toBe(
+      'M108.0,50.0 a2,2 0 1,0 4,0 a2,2 0 1,0 -4,0 M8.0,0.0 a2,2 0 1,0 4,0 a2,2 0 1,0 -4,0',
+    );
   });
 
   it('draws a line in the box, y up, with a gap at non-finite points', () => {

@@ -82,6 +82,24 @@ export function linePath(s: ChartSeries, x: Range, y: Range, box: PlotBox): stri
   return parts.join(' ');
 }
 
+/** A scatter series as an SVG path of small circles (`r` pixels), skipping non-finite points. */
+export function pointsPath(s: ChartSeries, x: Range, y: Range, box: PlotBox, r = 2.5): string {
+  const sx = (v: number) => box.left + ((v - x.min) / (x.max - x.min)) * box.width;
+  const sy = (v: number) => box.top + box.height - ((v - y.min) / (y.max - y.min)) * box.height;
+  const parts: string[] = [];
+  for (let i = 0; i < s.x.length; i++) {
+    const xv = s.x[i]!;
+    const yv = s.y[i]!;
+    if (!Number.isFinite(xv) || !Number.isFinite(yv)) continue;
+    const cx = sx(xv) - r;
+    const cy = sy(yv);
+    parts.push(
+      `M${cx.toFixed(1)},${cy.toFixed(1)} a${r},${r} 0 1,0 ${2 * r},0 a${r},${r} 0 1,0 ${-2 * r},0`,
+    );
+  }
+  return parts.join(' ');
+}
+
 /** A tick label: short, without float noise. */
 export function tickLabel(v: number): string {
   const a = Math.abs(v);
