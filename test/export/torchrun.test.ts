@@ -24,9 +24,9 @@ import { batchNormCnn, templateGraphs } from './graphs.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
-function run(command: string, args: readonly string[], cwd: string) {
-  const r = spawnSync(command, args, { cwd, encoding: 'utf8', timeout: 180_000 });
-  return { status: r.status, out: `${r.stdout}\n${r.stderr}` };
+function run(command: string, args: readonly string[], cwd: string, timeout = 180_000) {
+  const r = spawnSync(command, args, { cwd, encoding: 'utf8', timeout });
+  return { status: r.status, out: `${r.stdout}\n${r.stderr}`, timedOut: r.error !== undefined };
 }
 
 interface Final {
@@ -59,16 +59,23 @@ describe.skipIf(!hasTorch)('the exported train.py', () => {
     expect(exported.out).toContain('train.py');
 
     const runs = join(dir, 'runs');
-    const torchrun = run(
-      PYTHON,
-      [
-        '-m', 'torch.distributed.run', '--standalone', '--nproc_per_node', '2',
-        '--redirects', '1', '--tee', '1',
-        'train.py', '--epochs', '1', '--max-steps', '40', '--log-every', '10',
-        '--save-every-rank', '--out', runs,
-      ], // prettier-ignore
-      out,
-    );
+    const launch = () =>
+      run(
+        PYTHON,
+        [
+          '-m', 'torch.distributed.run', '--standalone', '--nproc_per_node', '2',
+          '--redirects', '1', '--tee', '1',
+          'train.py', '--epochs', '1', '--max-steps', '40', '--log-every', '10',
+          '--save-every-rank', '--out', runs,
+        ], // prettier-ignore
+        out,
+        90_000,
+      );
+    // A run takes seconds. Once in many runs, torch 1.13's torchrun kept waiting after both
+    // ranks had finished and written their results (a hang in its own teardown): only a run that
+    // hangs is started again, once; a run that fails fails the test.
+    let torchrun = launch();
+    if (torchrun.timedOut) torchrun = launch();
     expect(torchrun.status, torchrun.out).toBe(0);
     const final = finalLine(torchrun.out);
     expect(final.world_size).toBe(2);
