@@ -196,6 +196,10 @@ const LAYER_FIELDS: Readonly<Record<LayerConfig['kind'], readonly (readonly [str
       ['padding', 'padding'],
     ],
     layerNorm: [['features', 'features']],
+    embedding: [
+      ['numEmbeddings', 'vocabulary'],
+      ['embeddingDim', 'dimension'],
+    ],
     batchNorm: [['features', 'channels']],
   };
 

@@ -104,7 +104,9 @@ export function fixesFor(node: ViewNode, doc: EditorDocument, check: GraphCheck 
             ? `in channels to ${config.inChannels}`
             : config.kind === 'batchNorm'
               ? `channels to ${config.features}`
-              : `features to ${config.features}`;
+              : config.kind === 'embedding'
+                ? `table size to ${config.numEmbeddings}`
+                : `features to ${config.features}`;
       fixes.push({
         label: `Set ${what}`,
         command: 'setLayerConfig',

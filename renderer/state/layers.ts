@@ -25,6 +25,7 @@ export type LayerConfig =
       readonly padding: number;
     }
   | { readonly kind: 'layerNorm'; readonly features: number }
+  | { readonly kind: 'embedding'; readonly numEmbeddings: number; readonly embeddingDim: number }
   | {
       readonly kind: 'batchNorm';
       /** 1: BatchNorm1d over [N, C] or [N, C, L]; 2: BatchNorm2d over [N, C, H, W]. */
@@ -105,6 +106,16 @@ export function buildLayer(id: string, x: string, config: LayerConfig, seeds: Se
           eps: 1e-5,
         }),
       ];
+    case 'embedding':
+      // torch.nn.Embedding: a [num, dim] table initialised N(0, 1); the layer's input (i32
+      // indices of any shape) picks rows: [N, …] → [N, …, dim].
+      return [
+        parameter(`${id}.weight`, id, [config.numEmbeddings, config.embeddingDim], seeds[0], {
+          init: 'normal',
+          std: 1,
+        }),
+        { ...op(id, id, 'gather', [`${id}.weight`, x], { axis: 0 }), name: 'Embedding' },
+      ];
     case 'batchNorm': {
       // torch.nn.BatchNorm1d/2d: weight ones, bias zeros; the running mean (zeros) and
       // variance (ones) are state, not trained (the trainer updates them from each batch).
@@ -163,6 +174,14 @@ export function readLayer(doc: EditorDocument, group: string): LayerInfo | null 
   const weight = members.get(`${group}.weight`);
   const bias = members.get(`${group}.bias`);
   const w = shapeOf(weight);
+  const tableSeed = seedOf(weight);
+  if (out?.op === 'gather' && w?.length === 2 && members.size === 2 && tableSeed !== null)
+    return {
+      config: { kind: 'embedding', numEmbeddings: w[0]!, embeddingDim: w[1]! },
+      seeds: [tableSeed, tableSeed + 1],
+      entry: { node: group, index: 1 },
+      x: out.inputs[1] ?? '',
+    };
   const seeds = [seedOf(weight), seedOf(bias)] as const;
   if (!out || !w || seeds[0] === null || seeds[1] === null) return null;
   const known: Seeds = [seeds[0], seeds[1]];
@@ -263,6 +282,9 @@ export function adaptedLayer(layer: LayerInfo, shape: SymbolicShape): LayerConfi
       const last = dims[dims.length - 1];
       return last !== undefined && last !== c.features ? { ...c, features: last } : null;
     }
+    case 'embedding':
+      // Indices say nothing about the table's size.
+      return null;
     case 'batchNorm': {
       // The channels of [N, C, H, W] (2d) or of [N, C] / [N, C, L] (1d).
       const fits = c.dims === 2 ? dims.length === 3 : dims.length === 1 || dims.length === 2;
@@ -297,6 +319,8 @@ export function layerLabel(kind: LayerKind): string {
       return 'LayerNorm';
     case 'batchNorm':
       return 'BatchNorm';
+    case 'embedding':
+      return 'Embedding';
     default:
       return kind satisfies never;
   }

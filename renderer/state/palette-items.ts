@@ -140,6 +140,15 @@ const CURATED: readonly Curated[] = [
     build: single('avgpool', 'avgPool2d', { ...POOL, countIncludePad: true }),
   },
   {
+    key: 'embedding',
+    label: 'Embedding',
+    section: 'Layers',
+    description: 'A learned vector for each i32 index: [N, …] → [N, …, dim] (nn.Embedding).',
+    keywords: ['lookup', 'token', 'word vectors', 'nn.Embedding'],
+    tone: 'layer',
+    build: layer('embedding', { kind: 'embedding', numEmbeddings: 1000, embeddingDim: 64 }),
+  },
+  {
     key: 'layerNorm',
     label: 'LayerNorm',
     section: 'Layers',

@@ -99,8 +99,8 @@ const LAYER_TITLES: Readonly<Record<string, string>> = {
 
 function layerTitle(members: readonly NodeJSON[], out: NodeJSON): string {
   if (members.some((m) => m.op === 'conv2d')) return 'Conv2d';
-  // BatchNorm1d or BatchNorm2d: the layer's op node carries the name.
-  if (out.op === 'batchNorm' && out.name) return out.name;
+  // BatchNorm1d or BatchNorm2d, Embedding: the layer's op node carries the name.
+  if ((out.op === 'batchNorm' || out.op === 'gather') && out.name) return out.name;
   return LAYER_TITLES[out.op] ?? out.group ?? out.op;
 }
 
