@@ -19,9 +19,9 @@ import { join } from 'node:path';
 import { type Page, chromium } from 'playwright-core';
 import { buildRenderer } from '../scripts/build.mjs';
 import { serveStatic } from '../scripts/serve.mjs';
+import { CHROMIUM, CHROMIUM_ARGS } from '../test/helpers/chromium.js';
 import { type Row, report, row } from './harness.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const AUTOSAVE_KEY = 'wiregrad.autosave.v1';
 const BUDGET_MS = 1000 / 60;
 const GESTURE_MS = 3000;
@@ -186,13 +186,7 @@ export async function main(): Promise<void> {
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: [
-      '--no-sandbox',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      '--disable-quic',
-      '--headless=new',
+      ...CHROMIUM_ARGS,
       ...(keepLimit ? [] : ['--disable-frame-rate-limit', '--disable-gpu-vsync']),
     ],
   });

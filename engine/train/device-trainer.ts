@@ -17,7 +17,7 @@
  * An all-CPU placement is not this class's business: the synchronous CPU path does that.
  */
 
-import { backward } from '../autograd/backward.js';
+import { backwardMeasuringEdges, edgeKey, evaluateOwned, nodeOfValues } from './edge-gradients.js';
 import type { DeviceName } from '../backend/backend.js';
 import { bytesPerElement } from '../core/dtype.js';
 import { WiregradError } from '../core/errors.js';
@@ -25,7 +25,7 @@ import { sizeOf } from '../core/shape.js';
 import { differentiate } from '../graph/differentiate.js';
 import { Graph } from '../graph/graph.js';
 import type { GraphJSON } from '../graph/ir.js';
-import { evaluateNodes, graphSources } from '../graph/run.js';
+import { graphSources } from '../graph/run.js';
 import * as ops from '../ops/index.js';
 import { type CostModel } from '../placement/cost-model.js';
 import { type Placement, type PlacementPolicy, placeGraph } from '../placement/place.js';
@@ -33,7 +33,6 @@ import { type PlacedPlan, planExecution } from '../placement/plan.js';
 import { runPlan } from '../placement/run.js';
 import { to } from '../runtime/devices.js';
 import { dispose, keep, tidy } from '../runtime/scope.js';
-import { type OpObserver, state } from '../runtime/state.js';
 import type { Tensor } from '../tensor.js';
 import { uploadSync } from './device.js';
 import { type TrainConfig, Trainer, correctCount } from './trainer.js';
@@ -206,51 +205,21 @@ export class DeviceTrainer {
     const edges: { from: string; to: string; port: number; at: number | null }[] = [];
     const values = tidy(() => {
       const label = uploadSync(y, device);
-      // Which graph node each op's output belongs to (a composite's primitives included).
-      const owner = new Map<Tensor, string>();
-      let current = '';
-      const observer: OpObserver = {
-        onOp: (_def, _inputs, out) => {
-          if (!out.isSymbolic) owner.set(out, current);
-        },
-      };
       const sources = graphSources(
         graph,
         { [this.dataInput]: uploadSync(x, device), [this.labelInput]: label },
         { params: trainer.params },
       );
-      state.observers.push(observer);
-      let nodes: Map<string, Tensor>;
-      try {
-        nodes = evaluateNodes(graph, sources, (node) => {
-          current = node.id;
-        });
-      } finally {
-        state.observers.splice(state.observers.indexOf(observer), 1);
-      }
+      const { values: nodes, owner } = evaluateOwned(graph, sources);
       const loss = nodes.get(graph.outputs.find((o) => o.name === 'loss')!.node)!;
-      const nodeOf = new Map<Tensor, string>();
-      for (const [id, t] of nodes) if (!nodeOf.has(t)) nodeOf.set(t, id);
       trainer.optimizer.zeroGrad();
-      const sums = new Map<string, Tensor>();
-      backward(loss, undefined, {
-        onContribution: ({ consumer, input, contribution }) => {
-          const from = nodeOf.get(input);
-          const to = owner.get(consumer);
-          if (from === undefined || to === undefined || from === to) return;
-          const key = `${from}\u0000${to}`;
-          const sum = sums.get(key);
-          // Backward frees a contribution once summed: keep a view, which holds the storage.
-          sums.set(key, sum ? ops.add(sum, contribution) : ops.identity(contribution));
-          sum?.dispose();
-        },
-      });
+      const sums = backwardMeasuringEdges(loss, nodeOfValues(nodes), owner);
       trainer.optimizer.step();
       const logits = nodes.get(graph.outputs.find((o) => o.name === this.outputName)!.node)!;
       const out = [ops.detach(loss), ops.cast(correctCount(logits, label), 'f32')];
       for (const node of graph.nodes)
         node.inputs.forEach((from, port) => {
-          const g = sums.get(`${from}\u0000${node.id}`);
+          const g = sums.get(edgeKey(from, node.id));
           edges.push({ from, to: node.id, port, at: g ? out.length : null });
           if (g) out.push(ops.sqrt(ops.sum(ops.mul(g, g))));
         });

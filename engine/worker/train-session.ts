@@ -13,6 +13,12 @@
  * about 30 a second.
  */
 
+import {
+  backwardMeasuringEdges,
+  edgeKey,
+  evaluateOwned,
+  nodeOfValues,
+} from '../train/edge-gradients.js';
 import { backward } from '../autograd/backward.js';
 import type { DeviceName } from '../backend/backend.js';
 import { WiregradError } from '../core/errors.js';
@@ -22,11 +28,9 @@ import { circles, gaussians, moons, spiral, xor } from '../data/synthetic.js';
 import { DataLoader } from '../data/loader.js';
 import { TensorDataset } from '../data/dataset.js';
 import { Graph } from '../graph/graph.js';
-import { evaluateNodes, graphSources } from '../graph/run.js';
-import * as ops from '../ops/index.js';
+import { graphSources } from '../graph/run.js';
 import { ExecutionRecorder, tensorStats } from '../runtime/events.js';
 import { dispose, keep, tidy } from '../runtime/scope.js';
-import { type OpObserver, state } from '../runtime/state.js';
 import type { Tensor } from '../tensor.js';
 import { Trainer, countCorrect, validateTrainConfig, type TrainConfig } from '../train/trainer.js';
 import {
@@ -758,35 +762,19 @@ export class TrainSession {
     update = true,
   ): Omit<StepSummary, 'timeline' | 'ms' | 'viewStep'> {
     const batch = new TensorDataset(this.train.x, this.train.y).getBatch(indices);
-    // Which graph node each op's output belongs to (a composite's primitives included).
-    const owner = new Map<Tensor, string>();
-    let current = '';
-    const observer: OpObserver = {
-      onOp: (_def, _inputs, out) => {
-        if (!out.isSymbolic) owner.set(out, current);
-      },
-    };
     const sources = graphSources(
       this.graph,
       { [this.dataId]: batch.x, [this.labelId]: batch.y },
       { params: this.trainer.params },
     );
-    if (views) state.observers.push(observer);
-    let values: Map<string, Tensor>;
-    try {
-      values = evaluateNodes(this.graph, sources, (node) => {
-        current = node.id;
-      });
-    } finally {
-      if (views) state.observers.splice(state.observers.indexOf(observer), 1);
-    }
+    // Which node each op output belongs to is recorded only for the views.
+    const { values, owner } = evaluateOwned(this.graph, sources, views);
     const loss = values.get(this.lossNode)!;
-    const nodeOf = new Map<Tensor, string>();
-    for (const [id, t] of values) if (!nodeOf.has(t)) nodeOf.set(t, id);
     this.trainer.optimizer.zeroGrad();
     let edgeGrads = new Map<string, Tensor>();
     // A step without views is the Trainer's: plain backward, no edge measurement.
-    if (loss.requiresGrad && views) edgeGrads = backwardMeasuringEdges(loss, nodeOf, owner);
+    if (loss.requiresGrad && views)
+      edgeGrads = backwardMeasuringEdges(loss, nodeOfValues(values), owner);
     else if (loss.requiresGrad) backward(loss);
     if (update) this.trainer.optimizer.step();
     // Batch norm's running statistics follow each training batch, as in Trainer.step.
@@ -825,35 +813,6 @@ function keepSet(set: ClassificationSet): ClassificationSet {
   keep(set.x);
   keep(set.y);
   return set;
-}
-
-const edgeKey = (from: string, to: string): string => `${from}\u0000${to}`;
-
-/**
- * `loss.backward()` after `zeroGrad`, also summing, per forward edge u → v, the contributions
- * that v's primitives pass into u's value: the gradient flowing along that edge. Backward's own
- * hook reports each contribution as it sums it, so these are backward's numbers. Run inside
- * `tidy`; the leaves' gradients are kept.
- */
-function backwardMeasuringEdges(
-  root: Tensor,
-  nodeOf: ReadonlyMap<Tensor, string>,
-  owner: ReadonlyMap<Tensor, string>,
-): Map<string, Tensor> {
-  const edges = new Map<string, Tensor>();
-  backward(root, undefined, {
-    onContribution: ({ consumer, input, contribution }) => {
-      const from = nodeOf.get(input);
-      const to = owner.get(consumer);
-      if (from === undefined || to === undefined || from === to) return;
-      const key = edgeKey(from, to);
-      const sum = edges.get(key);
-      // Backward frees a contribution once summed: keep a view (it shares, so holds, the storage).
-      edges.set(key, sum ? ops.add(sum, contribution) : ops.identity(contribution));
-      sum?.dispose();
-    },
-  });
-  return edges;
 }
 
 /** Runs a session in chunks on later tasks, throttling progress; see the file comment. */

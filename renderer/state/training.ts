@@ -146,6 +146,23 @@ export interface TrainingOptions {
   readonly now?: () => number;
 }
 
+/** The state before any training: the default form, nothing measured. */
+export function initialTrainingState(): TrainingState {
+  return {
+    form: DEFAULT_FORM,
+    progress: null,
+    train: [],
+    validation: [],
+    grads: new Map(),
+    timeline: [],
+    highlight: null,
+    error: null,
+    boundary: null,
+    confusion: null,
+    views: EMPTY_VIEWS,
+  };
+}
+
 export class Training {
   readonly store: StoreApi<TrainingState>;
   private readonly client: EngineClient;
@@ -171,19 +188,7 @@ export class Training {
           : setTimeout(task, 16));
     this.minIntervalMs = options.minIntervalMs ?? 100;
     this.now = options.now ?? (() => performance.now());
-    this.store = createStore<TrainingState>(() => ({
-      form: DEFAULT_FORM,
-      progress: null,
-      train: [],
-      validation: [],
-      grads: new Map(),
-      timeline: [],
-      highlight: null,
-      error: null,
-      boundary: null,
-      confusion: null,
-      views: EMPTY_VIEWS,
-    }));
+    this.store = createStore<TrainingState>(initialTrainingState);
     this.client.onTrainProgress((progress, session) => {
       if (session === this.session) this.receive(progress);
     });

@@ -7,24 +7,11 @@
 import { type ReactNode, createContext, useContext } from 'react';
 import { useStore } from 'zustand';
 import { type StoreApi, createStore } from 'zustand/vanilla';
-import { DEFAULT_FORM, type Training, type TrainingState } from '../state/training.js';
-import { EMPTY_VIEWS } from './views-state.js';
+import { type Training, type TrainingState, initialTrainingState } from '../state/training.js';
 
 const TrainingContext = createContext<Training | null>(null);
 
-const IDLE: StoreApi<TrainingState> = createStore<TrainingState>(() => ({
-  form: DEFAULT_FORM,
-  progress: null,
-  train: [],
-  validation: [],
-  grads: new Map(),
-  timeline: [],
-  highlight: null,
-  error: null,
-  boundary: null,
-  confusion: null,
-  views: EMPTY_VIEWS,
-}));
+const IDLE: StoreApi<TrainingState> = createStore<TrainingState>(initialTrainingState);
 
 export function TrainingProvider({
   training,

@@ -18,10 +18,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
+import { CHROMIUM, CHROMIUM_ARGS } from './chromium.js';
 import { buildRenderer } from '../../scripts/build.mjs';
 import { type StaticServer, serveStatic } from '../../scripts/serve.mjs';
 
-export const CHROMIUM = '/usr/bin/chromium';
+export { CHROMIUM };
 
 export interface AppBrowserOptions {
   /** Prefix of the temporary folder's name. */
@@ -64,16 +65,7 @@ export async function startAppBrowser(options: AppBrowserOptions): Promise<AppBr
     server = await serveStatic({ root: dir, port: 0 });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-        '--disable-quic',
-        '--headless=new',
-        ...(options.extraArgs ?? []),
-      ],
+      args: [...CHROMIUM_ARGS, ...(options.extraArgs ?? [])],
     });
   } catch (e) {
     await close();

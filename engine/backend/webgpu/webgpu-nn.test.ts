@@ -253,21 +253,27 @@ function poolShape(x: readonly number[], o: wg.ops.Pool2dOptions): number[] {
 describe('the MNIST CNN trains on webgpu as on the CPU', () => {
   // SwiftShader runs about 10⁷ multiply-adds a second: a batch of 64 takes about 3 s.
   const BATCH = 64;
-  it('one epoch of 256 digits in batches of 64: the loss curve of the CPU (relative 1e-5)', async () => {
+
+  /** The MNIST CNN example with its parameters on `device`. */
+  async function cnnOn(device: wg.DeviceName) {
     const json = JSON.parse(
       readFileSync(new URL('../../../examples/cnn-mnist.json', import.meta.url), 'utf8'),
     ) as { nodes: { op: string; device?: string }[] };
+    // Constants are made on the default device (the CPU) unless pinned: pin them to the
+    // device the inputs live on.
+    const graph = wg.Graph.fromJSON({
+      ...json,
+      nodes: json.nodes.map((n) => (n.op === 'constant' ? { ...n, device } : n)),
+    });
+    const params = new Map<string, Tensor>();
+    for (const [id, p] of graph.initParameters()) params.set(id, await p.to(device));
+    return { graph, params };
+  }
+
+  it('one epoch of 256 digits in batches of 64: the loss curve of the CPU (relative 1e-5)', async () => {
     const { train } = await mnistDigits({ train: 256, test: 0 });
     const losses = async (device: wg.DeviceName): Promise<number[]> => {
-      // Constants are made on the default device (the CPU) unless pinned: pin them to the
-      // device the inputs live on.
-      const doc = {
-        ...json,
-        nodes: json.nodes.map((n) => (n.op === 'constant' ? { ...n, device } : n)),
-      };
-      const graph = wg.Graph.fromJSON(doc);
-      const params = new Map<string, Tensor>();
-      for (const [id, p] of graph.initParameters()) params.set(id, await p.to(device));
+      const { graph, params } = await cnnOn(device);
       const optimizer = new wg.optim.SGD(params.values(), { lr: 0.05, momentum: 0.9 });
       const x = await train.x.to(device);
       const y = await train.y.to(device);
@@ -299,21 +305,12 @@ describe('the MNIST CNN trains on webgpu as on the CPU', () => {
   }, 60_000);
 
   it('12 batches of 64 digits with Adam: the same accuracy on 500 held-out digits', async () => {
-    const json = JSON.parse(
-      readFileSync(new URL('../../../examples/cnn-mnist.json', import.meta.url), 'utf8'),
-    ) as { nodes: { op: string; device?: string }[] };
     const STEPS = 12;
     const { train, test } = await mnistDigits({ train: STEPS * BATCH, test: 500 });
     const labels = Array.from(test.y.dataSync());
     /** Trains on `device` and returns the held-out predictions. */
     const predictions = async (device: wg.DeviceName): Promise<number[]> => {
-      const doc = {
-        ...json,
-        nodes: json.nodes.map((n) => (n.op === 'constant' ? { ...n, device } : n)),
-      };
-      const graph = wg.Graph.fromJSON(doc);
-      const params = new Map<string, Tensor>();
-      for (const [id, p] of graph.initParameters()) params.set(id, await p.to(device));
+      const { graph, params } = await cnnOn(device);
       const optimizer = new wg.optim.Adam(params.values(), { lr: 0.003 });
       const [x, y, tx, ty] = await Promise.all(
         [train.x, train.y, test.x, test.y].map((t) => t.to(device)),
