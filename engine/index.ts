@@ -120,7 +120,7 @@ export {
   type TracedOutputs,
 } from './graph/trace.js';
 export { differentiate, type DifferentiateOptions } from './graph/differentiate.js';
-export { GraphBuilder } from './graph/builder.js';
+export { GraphBuilder, type BatchNormHelperOptions } from './graph/builder.js';
 export { runGraphParallel, type ParallelRunOptions } from './runtime/executor.js';
 export * from './placement/index.js';
 export {

@@ -43,6 +43,27 @@ describe('reading GraphBuilder code without running it', () => {
     expect(canonicalHash(read.toJSON())).toBe(canonicalHash(graph.toJSON()));
   });
 
+  it('reads b.batchNorm, and names the line of options it cannot use', () => {
+    const code = (options: string) =>
+      `const b = new GraphBuilder('bn');\nconst x = b.input('x', [-1, 4], 'f32', 'data');\n` +
+      `b.output('y', b.batchNorm(x, 4, 'bn', ${options}));`;
+    const b = new GraphBuilder('bn');
+    const x = b.input('x', [-1, 4], 'f32', 'data');
+    b.output('y', b.batchNorm(x, 4, 'bn', { dims: 1, momentum: 0.3, training: false }));
+    const read = importTypeScript(code('{ dims: 1, momentum: 0.3, training: false }'));
+    expect(read.toJSON()).toEqual(b.build().toJSON());
+    expect(() => importTypeScript(code('{}'))).toThrow(
+      'line 3: batchNorm: the options need dims: 1 (BatchNorm1d) or 2 (BatchNorm2d)',
+    );
+    expect(() => importTypeScript(code("{ dims: 2, eps: '1e-5' }"))).toThrow(
+      'line 3: batchNorm: eps must be a number',
+    );
+    // The builder's own check, naming the node.
+    expect(() => importTypeScript(code('{ dims: 1, momentum: 2 }'))).toThrow(
+      /^line 3: .*node 'bn'.*momentum must be in \[0, 1\], got 2/,
+    );
+  });
+
   it('names the line of anything outside the builder language', () => {
     const lines = (body: string) =>
       `const b = new GraphBuilder('g');\nconst x = b.input('x', [1], 'f32', 'data');\n${body}`;

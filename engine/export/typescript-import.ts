@@ -4,10 +4,11 @@
  * runs under a content security policy that forbids `eval`, and a graph needs no more than
  * this. The accepted language is small and stated in errors: `import` lines, an optional
  * `export function name(): Graph { … }` around the body, `const`/`let` bindings, calls of the
- * builder's methods (`input`, `parameter`, `op`, `linear`, `conv2d`, `grouped(id, () => …)`,
- * `output`, `build`, `toJSON`), literals (numbers, strings, booleans, null, arrays, objects),
- * and the exporter's `details` object of display names and devices. Anything else is an error
- * naming the line and what was met, so a person can see what to change.
+ * builder's methods (`input`, `parameter`, `op`, `linear`, `conv2d`, `batchNorm`,
+ * `grouped(id, () => …)`, `output`, `build`, `toJSON`), literals (numbers, strings, booleans,
+ * null, arrays, objects), and the exporter's `details` object of display names and devices.
+ * Anything else is an error naming the line and what was met, so a person can see what to
+ * change.
  */
 
 import { GraphBuilder } from '../graph/builder.js';
@@ -140,7 +141,8 @@ const isBuilder = (v: Value): v is { builder: GraphBuilder } =>
 const isArrow = (v: Value): v is { arrow: () => Value } =>
   typeof v === 'object' && v !== null && 'arrow' in v;
 
-const BUILDER_METHODS = 'input, parameter, op, linear, conv2d, grouped, output, build, toJSON';
+const BUILDER_METHODS =
+  'input, parameter, op, linear, conv2d, batchNorm, grouped, output, build, toJSON';
 
 class Reader {
   private pos = 0;
@@ -436,6 +438,28 @@ class Reader {
             num(3, 'the kernel size'),
             str(4, 'the id'),
             o,
+          );
+        }
+        case 'batchNorm': {
+          const o = attrs(3) as { dims?: Value; training?: Value; momentum?: Value; eps?: Value };
+          if (o.dims !== 1 && o.dims !== 2)
+            this.fail('batchNorm: the options need dims: 1 (BatchNorm1d) or 2 (BatchNorm2d)', at);
+          const optional = (key: 'momentum' | 'eps' | 'training', type: string) => {
+            const v = o[key];
+            if (v === undefined || v === null) return {};
+            if (typeof v !== type) this.fail(`batchNorm: ${key} must be a ${type}`, at);
+            return { [key]: v };
+          };
+          return b.batchNorm(
+            str(0, 'the input'),
+            num(1, 'the number of features'),
+            str(2, 'the id'),
+            {
+              dims: o.dims,
+              ...optional('training', 'boolean'),
+              ...optional('momentum', 'number'),
+              ...optional('eps', 'number'),
+            },
           );
         }
         case 'grouped': {

@@ -13,7 +13,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { type Graph, GraphBuilder } from '../index.js';
 import { Graph as GraphClass } from '../graph/graph.js';
 import { exampleGraphs, templateGraphs, zooGraphs } from '../../test/export/graphs.js';
+import { canonicalHash } from '../graph/canonical.js';
 import { exportTypeScript } from './typescript.js';
+import { importTypeScript } from './typescript-import.js';
 
 const ENGINE = fileURLToPath(new URL('../index.ts', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'wiregrad-ts-'));
@@ -69,5 +71,97 @@ describe('TypeScript export', () => {
     expect(code).toContain('const v2ndStep = ');
     expect(code).toContain('const const_ = ');
     expect(code).toContain('seed: 99');
+  });
+});
+
+/** conv → BatchNorm2d → relu → flatten → BatchNorm1d (own momentum and eps) → BatchNorm1d (eval). */
+function batchNormLayers(): Graph {
+  const b = new GraphBuilder('Batch norms');
+  const x = b.input('x', [-1, 2, 4, 4], 'f32', 'data');
+  let h = b.conv2d(x, 2, 3, 3, 'conv', { padding: 1 });
+  h = b.op('relu', [b.batchNorm(h, 3, 'bn1', { dims: 2 })], {}, 'relu');
+  h = b.op('reshape', [h], { shape: [-1, 48] }, 'flatten');
+  h = b.batchNorm(h, 48, 'bn2', { dims: 1, momentum: 0.25, eps: 1e-3 });
+  h = b.batchNorm(h, 48, 'bn3', { dims: 1, training: false });
+  b.output('y', b.linear(h, 48, 2, 'fc'));
+  return b.build();
+}
+
+describe('TypeScript export of batch norms', () => {
+  it('writes one b.batchNorm line per norm and rebuilds the same document and hash', async () => {
+    const graph = batchNormLayers();
+    const { code, graph: rebuilt } = await rebuild('batch-norms', graph);
+    expect(code).toContain("const bn1 = b.batchNorm(conv, 3, 'bn1', { dims: 2 });");
+    expect(code).toContain(
+      "const bn2 = b.batchNorm(flatten, 48, 'bn2', { dims: 1, momentum: 0.25, eps: 0.001 });",
+    );
+    expect(code).toContain(
+      "const bn3 = b.batchNorm(bn2, 48, 'bn3', { dims: 1, training: false });",
+    );
+    // The weight, bias and running statistics are made by the helper, not written out.
+    expect(code).not.toContain('running_mean');
+    expect(code).not.toContain("'bn1.weight'");
+    expect(rebuilt.toJSON()).toEqual(graph.toJSON());
+    expect(canonicalHash(rebuilt.toJSON())).toBe(canonicalHash(graph.toJSON()));
+    const read = importTypeScript(code);
+    expect(read.toJSON()).toEqual(graph.toJSON());
+    // The helper's layer: statistics untrained, on the weight's and bias's seeds.
+    const node = (id: string) => graph.toJSON().nodes.find((n) => n.id === id)!;
+    expect(node('bn1.running_var').attrs).toEqual({
+      shape: [3],
+      dtype: 'f32',
+      seed: node('bn1.bias').attrs.seed,
+      init: 'ones',
+      trainable: false,
+    });
+    expect(node('bn2')).toMatchObject({
+      op: 'batchNorm',
+      name: 'BatchNorm1d',
+      group: 'bn2',
+      inputs: ['flatten', 'bn2.weight', 'bn2.bias', 'bn2.running_mean', 'bn2.running_var'],
+      attrs: { training: true, momentum: 0.25, eps: 1e-3 },
+    });
+  });
+
+  it('writes the canvas’s BatchNorm layer (explicit seeds) as one line when they follow on', async () => {
+    // The nodes renderer/state/layers.ts makes for a BatchNorm2d layer on seeds (3, 4).
+    const b = new GraphBuilder('canvas', { seed: 3 });
+    const x = b.input('x', [-1, 2, 5, 5], 'f32', 'data');
+    const p = (id: string, seed: number, init: string, state: boolean) =>
+      b.parameter(`bn.${id}`, [2], { init, seed, ...(state ? { trainable: false } : {}) });
+    const doc = b.grouped('bn', () => {
+      const ins = [x, p('weight', 3, 'ones', false), p('bias', 4, 'zeros', false)];
+      ins.push(p('running_mean', 3, 'zeros', true), p('running_var', 4, 'ones', true));
+      const bn = b.op('batchNorm', ins, { training: true, momentum: 0.1, eps: 1e-5 }, 'bn');
+      b.output('y', bn);
+      return b.toJSON();
+    });
+    const named = (name: string) =>
+      GraphClass.fromJSON({
+        ...doc,
+        nodes: doc.nodes.map((n) => (n.id === 'bn' ? { ...n, name } : n)),
+      });
+    const { code, graph: rebuilt } = await rebuild('canvas-bn', named('BatchNorm2d'));
+    expect(code).toContain("const bn = b.batchNorm(x, 2, 'bn', { dims: 2 });");
+    expect(rebuilt.toJSON()).toEqual(named('BatchNorm2d').toJSON());
+    // Not what the helper makes (no layer name; a different seed): node by node, still equal.
+    for (const [k, other] of [GraphClass.fromJSON(doc), named('Norm')].entries()) {
+      const again = await rebuild(`canvas-bn-plain-${k}`, other);
+      expect(again.code).not.toContain('b.batchNorm(');
+      expect(again.graph.toJSON()).toEqual(other.toJSON());
+    }
+    const shifted = GraphClass.fromJSON({
+      ...doc,
+      nodes: doc.nodes.map((n) =>
+        n.id === 'bn'
+          ? { ...n, name: 'BatchNorm2d' }
+          : n.id === 'bn.running_var'
+            ? { ...n, attrs: { ...n.attrs, seed: 9 } }
+            : n,
+      ),
+    });
+    const third = await rebuild('canvas-bn-seed', shifted);
+    expect(third.code).not.toContain('b.batchNorm(');
+    expect(third.graph.toJSON()).toEqual(shifted.toJSON());
   });
 });

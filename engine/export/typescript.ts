@@ -1,13 +1,15 @@
 /**
  * Exports a graph as TypeScript that rebuilds it with the public `GraphBuilder`: one line per
  * node, each bound to a constant named after the node, layers written with the builder's own
- * helpers (`b.linear`, `b.conv2d`) where the graph holds exactly what they make, other grouped
+ * helpers (`b.linear`, `b.conv2d`, `b.batchNorm`) where the graph holds exactly what they make,
+ * other grouped
  * nodes wrapped in `b.grouped`. Parameter seeds follow the builder's counter, written out only
  * where they differ from it, so the rebuilt document equals the original (`Graph.toJSON()`
  * gives the same nodes, attributes, outputs and meta). Every registered op can be written
  * this way, so this target never refuses a graph.
  */
 
+import { batchNormLayerName } from '../graph/builder.js';
 import type { Graph, GraphNode } from '../graph/graph.js';
 import { nodeToJSON } from '../graph/graph.js';
 import type { ParameterAttrs } from '../graph/ir.js';
@@ -150,6 +152,72 @@ function conv2dCall(nodes: readonly GraphNode[], i: number, seed: number): Helpe
   };
 }
 
+/** A batch-norm statistic or affine parameter as `b.batchNorm` makes it. */
+function batchNormParam(
+  n: GraphNode | undefined,
+  id: string,
+  features: number,
+  init: 'ones' | 'zeros',
+  seed: number,
+  state: boolean,
+  group: string,
+): boolean {
+  if (!n || n.id !== id || n.op !== 'parameter' || !plain(n, group)) return false;
+  const a = n.attrs as unknown as ParameterAttrs;
+  const keys = ['shape', 'dtype', 'seed', 'init', ...(state ? ['trainable'] : [])];
+  return (
+    sameKeys(a, keys) &&
+    a.dtype === 'f32' &&
+    a.init === init &&
+    a.seed === seed &&
+    (!state || a.trainable === false) &&
+    a.shape.length === 1 &&
+    a.shape[0] === features
+  );
+}
+
+/**
+ * `b.batchNorm(x, features, id, { dims, … })` when the next five nodes are what it makes (the
+ * canvas's BatchNorm layer makes the same): weight, bias, running mean and variance (the
+ * statistics on the weight's and bias's seeds) and the `batchNorm` node named BatchNorm1d/2d.
+ */
+function batchNormCall(nodes: readonly GraphNode[], i: number, seed: number): HelperCall | null {
+  const out = nodes[i + 4];
+  if (!out || out.op !== 'batchNorm' || out.group !== out.id || out.device !== undefined)
+    return null;
+  const g = out.id;
+  const dims = ([1, 2] as const).find((d) => out.name === batchNormLayerName(d));
+  if (dims === undefined || out.inputs.length !== 5) return null;
+  const a = out.attrs as { training?: unknown; momentum?: unknown; eps?: unknown };
+  if (!sameKeys(a, ['training', 'momentum', 'eps']) || typeof a.training !== 'boolean') return null;
+  if (typeof a.momentum !== 'number' || typeof a.eps !== 'number') return null;
+  const shape = (nodes[i]?.attrs as unknown as ParameterAttrs | undefined)?.shape;
+  if (nodes[i]?.op !== 'parameter' || shape?.length !== 1) return null;
+  const c = shape[0]!;
+  const ids = ['weight', 'bias', 'running_mean', 'running_var'].map((p) => `${g}.${p}`);
+  if (
+    !batchNormParam(nodes[i], ids[0]!, c, 'ones', seed, false, g) ||
+    !batchNormParam(nodes[i + 1], ids[1]!, c, 'zeros', seed + 1, false, g) ||
+    !batchNormParam(nodes[i + 2], ids[2]!, c, 'zeros', seed, true, g) ||
+    !batchNormParam(nodes[i + 3], ids[3]!, c, 'ones', seed + 1, true, g) ||
+    ids.some((id, k) => out.inputs[k + 1] !== id)
+  )
+    return null;
+  // Only what differs from the helper's defaults is written.
+  const options = [
+    `dims: ${dims}`,
+    ...(a.training !== true ? [`training: ${a.training}`] : []),
+    ...(a.momentum !== 0.1 ? [`momentum: ${tsLiteral(a.momentum)}`] : []),
+    ...(a.eps !== 1e-5 ? [`eps: ${tsLiteral(a.eps)}`] : []),
+  ];
+  const x = out.inputs[0]!;
+  return {
+    count: 5,
+    output: g,
+    code: (ref, b) => `${b}.batchNorm(${ref(x)}, ${c}, ${tsString(g)}, { ${options.join(', ')} })`,
+  };
+}
+
 /** The TypeScript source of a module exporting `buildGraph(): Graph`. */
 export function exportTypeScript(graph: Graph, options: TypeScriptExportOptions = {}): string {
   const from = options.importFrom ?? 'wiregrad';
@@ -170,7 +238,8 @@ export function exportTypeScript(graph: Graph, options: TypeScriptExportOptions 
   const details: Record<string, { name?: string; device?: string }> = {};
 
   for (let i = 0; i < nodes.length;) {
-    const helper = linearCall(nodes, i, seed) ?? conv2dCall(nodes, i, seed);
+    const helper =
+      linearCall(nodes, i, seed) ?? conv2dCall(nodes, i, seed) ?? batchNormCall(nodes, i, seed);
     if (helper) {
       lines.push(bind(helper.output, helper.code(ref, b)));
       seed += 2;
@@ -228,7 +297,7 @@ export function exportTypeScript(graph: Graph, options: TypeScriptExportOptions 
     '/**',
     ` * ${graph.name ?? 'A Wiregrad graph'}, rebuilt with Wiregrad's GraphBuilder.`,
     ...(description ? [` * ${description.replace(/\*\//g, '* /')}`] : []),
-    ` * Exported by Wiregrad: one line per node; \`${b}.linear\` and \`${b}.conv2d\` make a whole layer.`,
+    ` * Exported by Wiregrad: one line per node; \`${b}.linear\`, \`${b}.conv2d\` and \`${b}.batchNorm\` make a whole layer.`,
     ' */',
     '',
     `import { ${hasDetails ? 'Graph, ' : 'type Graph, '}GraphBuilder } from ${tsString(from)};`,

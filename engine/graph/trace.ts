@@ -234,6 +234,32 @@ export class GraphTracer implements Tracer {
     return graph;
   }
 
+  /**
+   * Records a concrete tensor that the traced code keeps as state (batch norm's running
+   * statistics) as a `parameter` node with `trainable: false`, as graph documents hold state,
+   * instead of the `constant` it would become when first read. The tensor stays the node's value
+   * (the graph's parameter map). Does nothing for a tensor the trace already knows.
+   */
+  captureState(t: Tensor): void {
+    if (this.nodeOf.has(t)) return;
+    t.assertAlive('trace');
+    const id = this.newId('parameter');
+    const def = getOp('parameter');
+    const decoded = {
+      shape: [...t.shape],
+      dtype: t.dtype,
+      ...describeInit(t),
+      seed: seedFor(id),
+      trainable: false,
+    };
+    const node: MutableNode = { id, op: 'parameter', inputs: [], attrs: encodeAttrs(def, decoded) };
+    if (t.name !== undefined) node.name = t.name;
+    if (t.device !== state.defaultDevice) node.device = t.device;
+    this.params.set(id, t);
+    this.push(node);
+    this.nodeOf.set(t, id);
+  }
+
   /** Gives captured weights back the `grad` they had before the trace. */
   restoreGrads(): void {
     for (const [t, g] of this.grads) if (t.grad !== g) t.grad = g && !g.isDisposed ? g : null;

@@ -3,13 +3,18 @@
  * learn a per-channel scale `weight` and shift `bias` and keep the buffers `running_mean`,
  * `running_var` and `num_batches_tracked` (PyTorch's names, so checkpoints interchange);
  * in training mode they normalise with the batch's statistics and update the running ones, in
- * eval mode they use the running ones. `LayerNorm` normalises each sample over its trailing
+ * eval mode they use the running ones. While a trace records them they call the registered
+ * `batchNorm` op, so a traced model holds one `batchNorm` node on its weight, bias and running
+ * statistics (state: `parameter` nodes with `trainable: false`), as the canvas's BatchNorm layer
+ * and `GraphBuilder.batchNorm` make it. `LayerNorm` normalises each sample over its trailing
  * `normalizedShape` axes.
  */
 
 import { WiregradError, formatShape } from '../core/errors.js';
 import { noGrad } from '../autograd/grad.js';
+import { GraphTracer } from '../graph/trace.js';
 import * as ops from '../ops/index.js';
+import { runOp } from '../runtime/dispatch.js';
 import { tidy } from '../runtime/scope.js';
 import { state } from '../runtime/state.js';
 import type { Tensor } from '../tensor.js';
@@ -61,9 +66,9 @@ abstract class BatchNormBase extends Module {
           `${this.ranks.join(' or ')} with ${this.numFeatures} channels on axis 1, got ` +
           `${formatShape(x.shape)}`,
       );
+    if (state.tracer) return this.traced(x);
     let momentum = this.momentum ?? 0;
-    // While tracing there is no value to count with; the graph records the normalisation only.
-    if (this.training && !state.tracer) {
+    if (this.training) {
       noGrad(() =>
         tidy(() => {
           this.numBatchesTracked.assign(ops.add(this.numBatchesTracked, 1));
@@ -80,6 +85,38 @@ abstract class BatchNormBase extends Module {
       momentum,
       eps: this.eps,
     });
+  }
+
+  /**
+   * The registered `batchNorm` op on (x, weight, bias, running mean, running variance): one
+   * graph node, or, when gradients are taken through it inside the trace, its decomposition
+   * (the dispatcher's rule for every composite op). Either computes what the eager forward
+   * does; the running statistics are not updated (a trace has no values to update them with),
+   * and a trainer updates them from the node's momentum. A cumulative average (momentum null)
+   * has no fixed momentum, so the node then leaves it at the op's default.
+   */
+  private traced(x: Tensor): Tensor {
+    const tracer = state.tracer;
+    if (tracer instanceof GraphTracer) {
+      tracer.captureState(this.runningMean);
+      tracer.captureState(this.runningVar);
+    }
+    const c = [this.numFeatures];
+    return runOp(
+      'batchNorm',
+      [
+        x,
+        this.weight ?? ops.ones(c, { dtype: x.dtype }),
+        this.bias ?? ops.zeros(c, { dtype: x.dtype }),
+        this.runningMean,
+        this.runningVar,
+      ],
+      {
+        training: this.training,
+        ...(this.momentum !== null ? { momentum: this.momentum } : {}),
+        eps: this.eps,
+      },
+    );
   }
 
   protected override extraRepr(): string {
