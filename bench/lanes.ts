@@ -2,7 +2,9 @@
  * `npm run bench -- lanes`: the parallel executor's CPU lanes. Two independent towers (each
  * four matmul 512 + relu, batch 512, joined by add) and one f32 matmul 1024, each run by the
  * executor with 1 lane and with 2 lanes, and plainly on the main thread (`graph.run`); and an
- * MLP's gradient graph (from `differentiate`) with 1 and 2 lanes. The goal on a 2-core
+ * MLP's gradient graph (from `differentiate`) with 1 and 2 lanes; and the hand-off to a lane:
+ * a chain of 64 small ops, each sent to one lane, with the executor queueing 1, 2 or 8 of
+ * them ahead (`lookahead`). The goal on a 2-core
  * machine: 2 lanes at least 1.7× faster than 1 lane on the towers, 1.8× on the matmul
  * (a 2-lane row's ratio is its time over 1 lane's: at most 0.59 and 0.56).
  *
@@ -46,6 +48,15 @@ function matmulGraph(n: number): wg.Graph {
   const a = b.input('a', [n, n], 'f32', 'data');
   const w = b.input('b', [n, n], 'f32', 'data');
   b.output('c', b.op('matmul', [a, w], MM, 'mm'));
+  return b.build();
+}
+
+/** A chain of `length` small elementwise ops (alternating tanh and relu) on x. */
+function smallChain(length: number): wg.Graph {
+  const b = new wg.GraphBuilder('small chain');
+  let h = b.input('x', [-1, 64], 'f32', 'data');
+  for (let i = 0; i < length; i++) h = b.op(i % 2 === 0 ? 'tanh' : 'relu', [h], {}, `op${i}`);
+  b.output('y', h);
   return b.build();
 }
 
@@ -101,8 +112,14 @@ export async function runLanesBench(): Promise<Row[]> {
   const rows: Row[] = [];
   try {
     process.stderr.write(`lanes: ${pool.info[0]!.description}\n`);
-    const parallel = (g: wg.Graph, inputs: Record<string, wg.Tensor>, lanes: number): Mode => {
-      return async () => wg.dispose(await wg.runGraphParallel(g, inputs, { pool, lanes }));
+    const parallel = (
+      g: wg.Graph,
+      inputs: Record<string, wg.Tensor>,
+      lanes: number,
+      options: wg.ParallelRunOptions = {},
+    ): Mode => {
+      return async () =>
+        wg.dispose(await wg.runGraphParallel(g, inputs, { pool, lanes, ...options }));
     };
     const plain = (g: wg.Graph, inputs: Record<string, wg.Tensor>): Mode => {
       return () => {
@@ -138,7 +155,18 @@ export async function runLanesBench(): Promise<Row[]> {
     t = await sample([plain(grad, xy), parallel(grad, xy, 1), parallel(grad, xy, 2)]);
     rows.push(pairedRow('MLP gradient graph b128, 1 lane', t, 1, 0, 'graph.run'));
     rows.push(pairedRow('MLP gradient graph b128, 2 lanes', t, 2, 1, '1 lane'));
-    wg.dispose([x, ab, xy]);
+    // The hand-off: every op of a 64-op chain (64×64 elements each) sent to one lane, queued
+    // 8 ahead (the default), 2 ahead (a step behind the running one) or not at all.
+    const chain = smallChain(64);
+    const cx = { x: wg.rand([64, 64], { seed: 5 }) };
+    const ahead = (lookahead: number) => parallel(chain, cx, 1, { inlineBelow: 0, lookahead });
+    t = await sample([plain(chain, cx), ahead(1), ahead(2), ahead(8)]);
+    const chainName = '64 small ops on 1 lane';
+    rows.push(pairedRow(`${chainName}, look-ahead 1`, t, 1, 0, 'graph.run'));
+    rows.push(pairedRow(`${chainName}, look-ahead 8`, t, 3, 0, 'graph.run'));
+    rows.push(pairedRow(`${chainName}, look-ahead 8`, t, 3, 2, 'look-ahead 2'));
+    rows.push(pairedRow(`${chainName}, look-ahead 8`, t, 3, 1, 'look-ahead 1'));
+    wg.dispose([x, ab, xy, cx]);
   } finally {
     await pool.close();
   }

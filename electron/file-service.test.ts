@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { writeFileAtomic } from './atomic-write.js';
-import { FileService, MAX_OPEN_BYTES, notebookFromArgv } from './file-service.js';
+import { FileService, MAX_OPEN_BYTES, notebookFromArgv, weightsPathFor } from './file-service.js';
 import { RecentFiles, readTextOrNull } from './recent-files.js';
 import { RecoveryStore } from './recovery.js';
 
@@ -47,6 +47,49 @@ function setUp(
   });
   return { service, recent, recovery, menuUpdates: () => updates };
 }
+
+describe('trained weights beside a notebook', () => {
+  it('are written first, beside it, with the notebook text that refers to them', async () => {
+    const path = join(dir, 'spiral.ipynb');
+    const order: string[] = [];
+    const { service } = setUp({ save: path });
+    const write = (service as unknown as { deps: { writeFile: typeof writeFileAtomic } }).deps;
+    const atomic = write.writeFile;
+    write.writeFile = async (p, data) => {
+      order.push(p);
+      await atomic(p, data);
+    };
+    const bytes = new Uint8Array([1, 2, 3, 250]);
+    const saved = await service.save({
+      text: 'without weights',
+      suggestedName: 'spiral.ipynb',
+      weights: { bytes, text: 'with weights' },
+    });
+    const weightsPath = join(dir, 'spiral.safetensors');
+    expect(saved).toEqual({ path, name: 'spiral.ipynb', weightsName: 'spiral.safetensors' });
+    expect(order).toEqual([weightsPath, path]);
+    expect(await readFile(path, 'utf8')).toBe('with weights');
+    expect(new Uint8Array(await readFile(weightsPath))).toEqual(bytes);
+    expect(weightsPathFor('/a/b.c/model.ipynb')).toBe('/a/b.c/model.safetensors');
+  });
+
+  it('come back when the notebook opens, and are absent when there are none', async () => {
+    const path = join(dir, 'mlp.ipynb');
+    await writeFile(path, 'notebook');
+    const { service } = setUp({ open: path });
+    expect((await service.openWithDialog())?.weights).toBeUndefined();
+    await writeFile(join(dir, 'mlp.safetensors'), new Uint8Array([9, 8, 7]));
+    expect((await service.openWithDialog())?.weights).toEqual({
+      name: 'mlp.safetensors',
+      bytes: new Uint8Array([9, 8, 7]),
+    });
+    // Only notebooks have weights beside them.
+    const graph = join(dir, 'old.json');
+    await writeFile(graph, '{}');
+    await writeFile(join(dir, 'old.safetensors'), new Uint8Array([1]));
+    expect((await service.openPath(graph)).weights).toBeUndefined();
+  });
+});
 
 describe('files in the desktop app', () => {
   it('open through the dialog, becoming recent and writable', async () => {

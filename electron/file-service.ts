@@ -15,6 +15,7 @@ import type {
   OpenedFileData,
   SaveRequest,
   SavedFileData,
+  WeightsFileData,
 } from './ipc-contract.js';
 import type { RecentFiles } from './recent-files.js';
 import type { RecoveryStore } from './recovery.js';
@@ -82,7 +83,24 @@ export class FileService {
     this.granted.add(path);
     await this.deps.recent.add(path);
     this.deps.recentChanged();
-    return { path, name: basename(path), text };
+    const weights = await this.readWeightsBeside(path);
+    return { path, name: basename(path), text, ...(weights ? { weights } : {}) };
+  }
+
+  /**
+   * The trained weights beside a notebook (`model.safetensors` for `model.ipynb`), or null when
+   * there are none (or they are too large to be weights Wiregrad wrote).
+   */
+  private async readWeightsBeside(path: string): Promise<WeightsFileData | null> {
+    if (extname(path).toLowerCase() !== '.ipynb') return null;
+    const weightsPath = weightsPathFor(path);
+    try {
+      if ((await this.deps.fileSize(weightsPath)) > MAX_IMPORT_BYTES) return null;
+      return { name: basename(weightsPath), bytes: await this.deps.readBytes(weightsPath) };
+    } catch (error) {
+      if (isMissing(error)) return null;
+      throw error;
+    }
   }
 
   async save(request: SaveRequest): Promise<SavedFileData | null> {
@@ -99,12 +117,19 @@ export class FileService {
       // Dialogs on Linux may return the name as typed; a notebook always ends in .ipynb.
       if (extname(path) === '') path = `${path}.ipynb`;
     }
-    await this.deps.writeFile(path, request.text);
+    // The weights first: a notebook that refers to them is written only once they are.
+    let weightsName: string | undefined;
+    if (request.weights) {
+      const weightsPath = weightsPathFor(path);
+      await this.deps.writeFile(weightsPath, request.weights.bytes);
+      weightsName = basename(weightsPath);
+    }
+    await this.deps.writeFile(path, request.weights ? request.weights.text : request.text);
     this.granted.add(path);
     await this.deps.recovery.clear();
     await this.deps.recent.add(path);
     this.deps.recentChanged();
-    return { path, name: basename(path) };
+    return { path, name: basename(path), ...(weightsName ? { weightsName } : {}) };
   }
 
   /**
@@ -139,6 +164,13 @@ export class FileService {
   async discardRecovery(): Promise<void> {
     await this.deps.recovery.clear();
   }
+}
+
+/** The weights file beside a notebook: the same folder and name, `.safetensors`. */
+export function weightsPathFor(notebookPath: string): string {
+  const extension = extname(notebookPath);
+  const stem = extension ? notebookPath.slice(0, -extension.length) : notebookPath;
+  return `${stem}.safetensors`;
 }
 
 function isMissing(error: unknown): boolean {

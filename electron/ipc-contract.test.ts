@@ -16,6 +16,12 @@ describe('IPC argument validation', () => {
       suggestedName: 'm.ipynb',
       path: '/home/u/m.ipynb',
     });
+    const bytes = new Uint8Array([1, 2]);
+    expect(save([{ text: 'x', suggestedName: 'm.ipynb', weights: { bytes, text: 'y' } }])).toEqual({
+      text: 'x',
+      suggestedName: 'm.ipynb',
+      weights: { bytes, text: 'y' },
+    });
     expect(autosave([{ text: 'x', name: 'Untitled' }])).toEqual({ text: 'x', name: 'Untitled' });
     expect(VALIDATE_ARGS['file:open']([])).toBeUndefined();
     expect(VALIDATE_ARGS['app:ready']([])).toBeUndefined();
@@ -32,6 +38,21 @@ describe('IPC argument validation', () => {
     expect(() => save([{ text: 'x', suggestedName: 'm', path: 7 }])).toThrow(/'path'/);
     expect(() => save([{ text: 'x', suggestedName: 'm', path: '/a\0b' }])).toThrow(/'path'/);
     expect(() => VALIDATE_ARGS['file:open'](['x'])).toThrow(/takes no arguments/);
+    expect(() => save([{ text: 'x', suggestedName: 'm', weights: [1, 2] }])).toThrow(
+      /'weights' must be an object/,
+    );
+    expect(() =>
+      save([{ text: 'x', suggestedName: 'm', weights: { bytes: 'AAEC', text: 'y' } }]),
+    ).toThrow(/'weights.bytes' must be a Uint8Array/);
+    expect(() =>
+      save([
+        {
+          text: 'x',
+          suggestedName: 'm',
+          weights: { bytes: new Uint8Array(1), text: 'y', path: '/x' },
+        },
+      ]),
+    ).toThrow(/unexpected field 'path'/);
   });
 
   it('takes suggested names as names, never paths', () => {

@@ -14,12 +14,21 @@ export interface OpenedFileData {
   readonly path: string | null;
   readonly name: string;
   readonly text: string;
+  /** The trained weights found beside the notebook (`model.safetensors` for `model.ipynb`). */
+  readonly weights?: WeightsFileData;
 }
 
-/** Where a save went. */
+/** A weights file's name and bytes (safetensors). */
+export interface WeightsFileData {
+  readonly name: string;
+  readonly bytes: Uint8Array;
+}
+
+/** Where a save went (and the weights file written beside it, if any). */
 export interface SavedFileData {
   readonly path: string;
   readonly name: string;
+  readonly weightsName?: string;
 }
 
 export interface SaveRequest {
@@ -27,6 +36,11 @@ export interface SaveRequest {
   readonly suggestedName: string;
   /** Write over this file without asking; it must be a file this session opened or saved. */
   readonly path?: string;
+  /**
+   * Trained weights to write beside the notebook (`<name>.safetensors`, first), and the
+   * notebook text to write with them (it refers to them) instead of `text`.
+   */
+  readonly weights?: { readonly bytes: Uint8Array; readonly text: string };
 }
 
 /** What export and import dialogs filter on (renderer/host/host.ts FileKind, without mime). */
@@ -72,6 +86,10 @@ export const MENU_COMMANDS = [
   'fitView',
   'run',
   'stop',
+  'group',
+  'ungroup',
+  'autoLayout',
+  'shortcuts',
 ] as const;
 export type MenuCommand = (typeof MENU_COMMANDS)[number];
 
@@ -187,10 +205,23 @@ export const VALIDATE_ARGS: {
   'file:save': (args) => {
     const channel = 'file:save';
     const value = checkOneRecord(channel, args);
-    checkKeys(channel, value, ['text', 'suggestedName', 'path']);
+    checkKeys(channel, value, ['text', 'suggestedName', 'path', 'weights']);
     const text = checkText(channel, value.text, 'text');
     const suggestedName = checkName(channel, value.suggestedName, 'suggestedName');
-    if (value.path === undefined) return { text, suggestedName };
+    let weights: SaveRequest['weights'];
+    if (value.weights !== undefined) {
+      const w = value.weights;
+      if (!isRecord(w)) throw new IpcArgumentError(channel, "'weights' must be an object");
+      checkKeys(channel, w, ['bytes', 'text']);
+      if (!(w.bytes instanceof Uint8Array) || w.bytes.byteLength > MAX_EXPORT_BYTES)
+        throw new IpcArgumentError(
+          channel,
+          `'weights.bytes' must be a Uint8Array of at most 2 GiB`,
+        );
+      weights = { bytes: w.bytes, text: checkText(channel, w.text, 'weights.text') };
+    }
+    const withWeights = weights ? { weights } : {};
+    if (value.path === undefined) return { text, suggestedName, ...withWeights };
     if (
       typeof value.path !== 'string' ||
       value.path === '' ||
@@ -198,7 +229,7 @@ export const VALIDATE_ARGS: {
       value.path.includes('\0')
     )
       throw new IpcArgumentError(channel, "'path' must be a file path");
-    return { text, suggestedName, path: value.path };
+    return { text, suggestedName, path: value.path, ...withWeights };
   },
   'file:export': (args) => {
     const channel = 'file:export';

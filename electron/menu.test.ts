@@ -49,12 +49,47 @@ describe('the application menu', () => {
     expect(sent).toEqual(['saveAs', 'undo']);
   });
 
-  it('leaves keys the page handles itself to the page', () => {
+  it('shows the keys of command items but leaves them to the page', () => {
+    for (const platform of ['linux', 'win32', 'darwin']) {
+      const recent = ['/m/a.ipynb'];
+      const commands = items(setUp({ platform, recentFiles: recent }).menu).filter(
+        (i) => i.click && !i.role,
+      );
+      const keyed = commands.filter((i) => i.accelerator !== undefined);
+      // Recent files and Clear Recent have no key; the commands do.
+      expect(keyed.map((i) => i.label)).toEqual(
+        expect.arrayContaining(['New', 'Undo', 'Group', 'Auto Layout', 'Run']),
+      );
+      for (const item of keyed) expect(item.registerAccelerator, item.label).toBe(false);
+    }
     const { menu } = setUp();
-    for (const label of ['New', 'Open…', 'Save', 'Undo', 'Redo'])
-      expect(find(menu, label).registerAccelerator, label).toBe(false);
-    expect(find(menu, 'Save As…').registerAccelerator).toBeUndefined();
+    expect(find(menu, 'Save As…')).toMatchObject({
+      accelerator: 'CmdOrCtrl+Shift+S',
+      registerAccelerator: false,
+    });
     expect(find(menu, 'Run').accelerator).toBe('F5');
+    // The clipboard roles keep their own registered keys (text fields need them).
+    for (const item of items(menu).filter((i) => i.role))
+      expect(item.registerAccelerator, item.role).toBeUndefined();
+  });
+
+  it('offers Group and Ungroup in Edit, Auto Layout and Keyboard Shortcuts in View', () => {
+    const { menu, sent } = setUp();
+    const submenu = (label: string) => menu.find((m) => m.label === label)!.submenu!;
+    const edit = submenu('&Edit');
+    expect(edit.map((i) => i.label ?? i.role ?? i.type).slice(-3)).toEqual([
+      'separator',
+      'Group',
+      'Ungroup',
+    ]);
+    expect(find(edit, 'Group').accelerator).toBe('CmdOrCtrl+G');
+    expect(find(edit, 'Ungroup').accelerator).toBe('Shift+CmdOrCtrl+G');
+    const view = submenu('&View');
+    expect(find(view, 'Auto Layout').accelerator).toBe('Shift+L');
+    expect(find(view, 'Keyboard Shortcuts').accelerator).toBe('F1');
+    for (const label of ['Group', 'Ungroup', 'Auto Layout', 'Keyboard Shortcuts'])
+      find(menu, label).click!();
+    expect(sent).toEqual(['group', 'ungroup', 'autoLayout', 'shortcuts']);
   });
 
   it('uses roles for cut, copy and paste, so text fields keep them', () => {

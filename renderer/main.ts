@@ -66,6 +66,7 @@ const notebook = new Notebook({
   storage: localStorageOrNull(),
 });
 files.attachNotebook(notebook);
+files.attachWeights(training);
 files.startAutosave();
 host.onCommand?.((command) => performHostCommand(command, { editor, files }));
 // Documents from main wait for the op catalog, so unknown ops open as placeholders.

@@ -14,7 +14,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { spiral } from '../data/synthetic.js';
 import { templateGraphs, zooGraphs } from '../../test/export/graphs.js';
 import { createInProcessEngineClient } from '../worker/in-process.js';
-import { memory } from '../runtime/scope.js';
+import { dispose, memory } from '../runtime/scope.js';
+import { decodeWeights } from '../train/weights-file.js';
 import { exportDocument } from './documents.js';
 import { decodeModel } from './onnx-proto.js';
 
@@ -39,6 +40,20 @@ describe('export and import over the worker protocol', () => {
     expect(graph.nodes.map((n) => `${n.id}:${n.op}`).sort()).toEqual(
       doc.nodes.map((n) => `${n.id}:${n.op}`).sort(),
     );
+  });
+
+  it('brings the ONNX model’s weights as a weights file that fits the imported graph', async () => {
+    const doc = mlp.toJSON();
+    const { files } = await client.exportGraph(doc, 'onnx');
+    const { graph, weights } = await client.importOnnx(files[0]!.contents as Uint8Array, 'm.onnx');
+    expect(weights).toBeInstanceOf(Uint8Array);
+    const { values, info } = decodeWeights(graph, weights!);
+    expect(info.step).toBe(0);
+    const seeded = mlp.initParameters();
+    expect([...values.keys()].sort()).toEqual([...seeded.keys()].sort());
+    for (const [id, t] of seeded)
+      expect(Array.from(values.get(id)!.dataSync()), id).toEqual(Array.from(t.dataSync()));
+    dispose([...values.values()]);
   });
 
   it('exports a PyTorch project', async () => {

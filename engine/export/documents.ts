@@ -2,10 +2,11 @@
  * Export and import for a host that holds graph documents, not graphs (the app's engine
  * worker): `exportDocument` validates a document and exports it with its seeded parameter
  * initialisation or given weights (copies, freed afterwards), returning plain files;
- * `matchingParams` checks that a training session's weights fit the document; `importOnnxDocument` reads ONNX bytes into a graph
- * document and a plain report, freeing the imported weights (a document keeps only how its
- * parameters are initialised). Both throw errors whose messages are for the user: an op a
- * target lacks names the node and the op; an unreadable file says it is not an ONNX model.
+ * `matchingParams` checks that a training session's weights fit the document;
+ * `importOnnxDocument` reads ONNX bytes into a graph document, a plain report and the model's
+ * weights as a weights file (a document keeps only how its parameters are initialised; the
+ * weights travel beside it). Both throw errors whose messages are for the user: an op a target
+ * lacks names the node and the op; an unreadable file says it is not an ONNX model.
  */
 
 import { WiregradError } from '../core/errors.js';
@@ -16,6 +17,7 @@ import { dispose } from '../runtime/scope.js';
 import type { Tensor } from '../tensor.js';
 import { type ExportFile, type ExportTarget, exportGraph } from './index.js';
 import { type OnnxImportReport, importOnnx } from './onnx-import.js';
+import { encodeWeightsSync } from '../train/weights-file.js';
 
 export interface DocumentExport {
   readonly files: readonly ExportFile[];
@@ -85,13 +87,23 @@ export function matchingParams(
 export interface DocumentImport {
   readonly graph: GraphJSON;
   readonly report: OnnxImportReport;
+  /** The model's weights as a weights file (engine/train/weights-file.ts), when it has any. */
+  readonly weights?: Uint8Array;
 }
 
 /** The graph is named after the file (without `.onnx`) unless the model names it. */
 export function importOnnxDocument(bytes: Uint8Array, fileName: string): DocumentImport {
   const imported = importOnnx(bytes);
-  dispose([...imported.weights.values()]);
-  const stem = fileName.replace(/\.onnx$/i, '');
-  const graph = imported.json.name ? imported.json : { ...imported.json, name: stem };
-  return { graph, report: imported.report };
+  try {
+    const stem = fileName.replace(/\.onnx$/i, '');
+    const graph = imported.json.name ? imported.json : { ...imported.json, name: stem };
+    const hasParams = graph.nodes.some((n) => n.op === 'parameter');
+    return {
+      graph,
+      report: imported.report,
+      ...(hasParams ? { weights: encodeWeightsSync(graph, imported.weights, { step: 0 }) } : {}),
+    };
+  } finally {
+    dispose([...imported.weights.values()]);
+  }
 }

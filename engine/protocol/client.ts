@@ -33,6 +33,8 @@ export interface TrainStartOptions {
   readonly size?: number;
   readonly validateEvery?: number;
   readonly paused?: boolean;
+  /** A weights file (safetensors) to start from instead of the seeded values. */
+  readonly weights?: Uint8Array;
 }
 
 type TrainControl = 'train/pause' | 'train/resume' | 'train/step' | 'train/stop' | 'train/reset';
@@ -235,6 +237,29 @@ export class EngineClient {
     return { files: response.files, warnings: response.warnings };
   }
 
+  /**
+   * Checks a weights file (safetensors) against `graph`: why it does not fit (null when it
+   * does), the step it was saved at and the data set it was trained on ('' if unknown).
+   */
+  async checkWeights(
+    graph: DraftGraph,
+    bytes: Uint8Array,
+  ): Promise<{ problem: string | null; step: number; dataset: string }> {
+    const response = await this.request((id) => ({ type: 'weights/check', id, graph, bytes }));
+    if (response.type !== 'weights/checked') throw this.unexpected(response, 'weights/check');
+    return { problem: response.problem, step: response.step, dataset: response.dataset };
+  }
+
+  /**
+   * The training session's weights for `graph` as a weights file (safetensors), marked as
+   * saved at `step`. Rejects when there is no session or it trains another graph.
+   */
+  async saveWeights(graph: DraftGraph, step: number): Promise<Uint8Array> {
+    const response = await this.request((id) => ({ type: 'weights/save', id, graph, step }));
+    if (response.type !== 'weights/file') throw this.unexpected(response, 'weights/save');
+    return response.bytes;
+  }
+
   /** The graph document that GraphBuilder code builds, read without running it. */
   async graphFromCode(code: string): Promise<DraftGraph> {
     const response = await this.request((id) => ({ type: 'code/graph', id, code }));
@@ -242,14 +267,18 @@ export class EngineClient {
     return response.graph;
   }
 
-  /** Imports an ONNX model's bytes as a graph document, with a report of what it made. */
+  /**
+   * Imports an ONNX model's bytes as a graph document, with a report of what it made and its
+   * weights as a weights file.
+   */
   async importOnnx(
     bytes: Uint8Array,
     name: string,
-  ): Promise<{ graph: DraftGraph; report: OnnxImportSummary }> {
+  ): Promise<{ graph: DraftGraph; report: OnnxImportSummary; weights?: Uint8Array }> {
     const response = await this.request((id) => ({ type: 'import/onnx', id, bytes, name }));
     if (response.type !== 'import/graph') throw this.unexpected(response, 'import/onnx');
-    return { graph: response.graph, report: response.report };
+    const { graph, report, weights } = response;
+    return weights ? { graph, report, weights } : { graph, report };
   }
 
   /** A preview of a built-in data set (first rows or images, class counts, shapes). */

@@ -486,6 +486,31 @@ export type EngineRequest =
       /** Validate every this many steps (default: once per epoch). */
       readonly validateEvery?: number;
       readonly paused?: boolean;
+      /**
+       * A weights file (safetensors, engine/train/weights-file.ts) to start from instead of
+       * the seeded values; refused with the reason when it does not fit the graph.
+       */
+      readonly weights?: Uint8Array;
+    }
+  /**
+   * Checks a weights file against a graph without loading it; answered `weights/checked`
+   * (`problem` null when it fits).
+   */
+  | {
+      readonly type: 'weights/check';
+      readonly id: number;
+      readonly graph: GraphJSON;
+      readonly bytes: Uint8Array;
+    }
+  /**
+   * The training session's current weights for `graph` as a weights file; answered
+   * `weights/file`, refused when there is no session or it trains another graph.
+   */
+  | {
+      readonly type: 'weights/save';
+      readonly id: number;
+      readonly graph: GraphJSON;
+      readonly step: number;
     }
   | {
       readonly type: 'train/pause' | 'train/resume' | 'train/step' | 'train/stop' | 'train/reset';
@@ -583,6 +608,19 @@ export type EngineResponse =
       readonly classes: number;
       readonly probabilities: Float32Array;
     }
+  /** The answer to `weights/check`. */
+  | {
+      readonly type: 'weights/checked';
+      readonly id: number;
+      /** Why the file does not fit, in words; null when it does. */
+      readonly problem: string | null;
+      /** The step it was saved at, from its metadata. */
+      readonly step: number;
+      /** The data set it was trained on ('' when the file does not say). */
+      readonly dataset: string;
+    }
+  /** The answer to `weights/save`: safetensors bytes. */
+  | { readonly type: 'weights/file'; readonly id: number; readonly bytes: Uint8Array }
   /** The answer to `export/graph`. */
   | {
       readonly type: 'export/files';
@@ -598,6 +636,8 @@ export type EngineResponse =
       readonly id: number;
       readonly graph: GraphJSON;
       readonly report: OnnxImportSummary;
+      /** The model's weights as a weights file (safetensors), when it has parameters. */
+      readonly weights?: Uint8Array;
     }
   /** The answer to `data/preview` and `data/csv`. */
   | { readonly type: 'data/preview'; readonly id: number; readonly preview: DataPreview }

@@ -3,16 +3,21 @@ import { GRAPH_VERSION, type GraphJSON } from '../graph/ir.js';
 import { checkDraftGraph as checkGraph } from '../worker/check-graph.js';
 import {
   GRAPH_CELL_ID,
+  MULTI_GRAPH_VERSION,
   NOTEBOOK_VERSION,
+  SINGLE_GRAPH_VERSION,
   type Notebook,
   NotebookError,
   PLACEHOLDER_OP,
   READABLE_GRAPH_VERSION,
+  activeGraphIndex,
   fromNotebook,
+  graphCell,
   looksTruncated,
   notebookText,
   readModelFile,
   toNotebook,
+  wiregradMetadata,
 } from './notebook.js';
 
 const graph: GraphJSON = {
@@ -107,7 +112,8 @@ describe('writing a notebook', () => {
 
   it('keeps the graph and layout in the cell metadata and the version at the top', () => {
     const nb = JSON.parse(notebookText(graph)) as Notebook;
-    expect(nb.metadata.wiregrad).toEqual({ version: NOTEBOOK_VERSION });
+    // One graph cell: written as version 1, which every earlier build reads.
+    expect(nb.metadata.wiregrad).toEqual({ version: SINGLE_GRAPH_VERSION });
     expect(nb.cells[0]?.id).toBe(GRAPH_CELL_ID);
     expect(nb.cells[0]?.metadata).toEqual({ wiregrad: { graph } });
   });
@@ -248,5 +254,62 @@ describe('unknown ops', () => {
     expect(z[0]?.message).toMatch(/unknown op 'fancyAttention': replace this node/);
     // The rest of the graph still checks.
     expect(diagnostics.filter((d) => d.node !== 'z')).toEqual([]);
+  });
+});
+
+describe('several graph cells', () => {
+  const second: GraphJSON = { ...graph, name: 'Second', nodes: graph.nodes.slice(0, 1) };
+  const third: GraphJSON = { ...graph, name: 'Third', nodes: graph.nodes.slice(0, 2) };
+  /** A notebook with three graph cells and a code cell, `active` naming the canvas's one. */
+  const threeGraphs = (active: string): Notebook => ({
+    ...toNotebook(graph),
+    metadata: { wiregrad: wiregradMetadata(3, active) },
+    cells: [
+      graphCell(graph, 'g1'),
+      { id: 'code', cell_type: 'code', metadata: {}, source: ['1 + 1'], outputs: [] },
+      graphCell(second, 'g2'),
+      graphCell(third, 'g3'),
+    ],
+  });
+
+  it('are written as version 2 with the active cell named; one graph stays version 1', () => {
+    expect(wiregradMetadata(3, 'g2')).toEqual({ version: MULTI_GRAPH_VERSION, active: 'g2' });
+    expect(wiregradMetadata(1, 'g2')).toEqual({ version: SINGLE_GRAPH_VERSION });
+    expect(NOTEBOOK_VERSION).toBe(MULTI_GRAPH_VERSION);
+  });
+
+  it('open on the active graph, whichever cell holds it', () => {
+    for (const [active, name] of [
+      ['g1', 'Tiny MLP'],
+      ['g2', 'Second'],
+      ['g3', 'Third'],
+    ] as const) {
+      const text = JSON.stringify(threeGraphs(active));
+      expect(fromNotebook(text).graph.name).toBe(name);
+      expect(readModelFile(text).graph.name).toBe(name);
+    }
+  });
+
+  it('fall back to the first graph cell when `active` is missing or names no graph cell', () => {
+    const nb = threeGraphs('g3');
+    expect(activeGraphIndex(nb)).toBe(3);
+    expect(activeGraphIndex({ ...nb, metadata: { wiregrad: { version: 2 } } })).toBe(0);
+    expect(activeGraphIndex(threeGraphs('code'))).toBe(0);
+    expect(activeGraphIndex(threeGraphs('nowhere'))).toBe(0);
+    expect(activeGraphIndex({ ...nb, cells: nb.cells.slice(1, 2) })).toBe(-1);
+  });
+
+  it('are refused by a build that reads only version 1, with a message to update', () => {
+    const text = JSON.stringify(threeGraphs('g2'));
+    expect(() => fromNotebook(text, { currentVersion: 1 })).toThrow(/newer Wiregrad.*update/);
+  });
+
+  it('name the cell when the active graph is malformed', () => {
+    const nb = threeGraphs('g2');
+    const cells = [...nb.cells];
+    cells[2] = { ...cells[2]!, metadata: { wiregrad: { graph: { format: 'other' } } } };
+    expect(() => fromNotebook(JSON.stringify({ ...nb, cells }))).toThrow(
+      /cell 3's graph is not a Wiregrad graph/,
+    );
   });
 });

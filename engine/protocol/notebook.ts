@@ -5,6 +5,12 @@
  * for readers who see the notebook without Wiregrad; the notebook's own `metadata.wiregrad`
  * holds the format version. Weights will travel in a `.safetensors` file beside the notebook.
  *
+ * A notebook may hold several graph cells, each with its own graph. One is *active* (the one the
+ * canvas edits): `metadata.wiregrad.active` names its cell id, and readers fall back to the first
+ * graph cell when it is absent. A notebook with one graph cell is written as version 1, exactly
+ * as before, so older builds still open it; one with several is version 2 (`active` set), which
+ * older builds refuse with a message to update rather than dropping graphs.
+ *
  * `toNotebook` writes; `fromNotebook` reads, migrating older versions and refusing with a
  * `NotebookError` (kind plus a message for people) anything malformed, truncated or newer, so a
  * caller can show the message and keep the open document. Nodes whose op this build does not
@@ -17,8 +23,17 @@
 
 import type { AttrValueJSON, GraphJSON, NodeJSON } from '../graph/ir.js';
 
-/** The version of Wiregrad's notebook layout (`metadata.wiregrad.version`) this build writes. */
-export const NOTEBOOK_VERSION = 1;
+/**
+ * The newest version of Wiregrad's notebook layout (`metadata.wiregrad.version`) this build
+ * reads and writes: 2 when a notebook holds several graph cells (`MULTI_GRAPH_VERSION`).
+ */
+export const NOTEBOOK_VERSION = 2;
+
+/** The version written for a notebook with one graph cell (what every earlier build reads). */
+export const SINGLE_GRAPH_VERSION = 1;
+
+/** The version written for a notebook with several graph cells and `metadata.wiregrad.active`. */
+export const MULTI_GRAPH_VERSION = 2;
 
 /**
  * The newest graph document version this build reads: engine/graph/ir.ts's GRAPH_VERSION (a
@@ -66,8 +81,13 @@ export interface Notebook {
 
 /** Upgrades `metadata.wiregrad` plus the graph from version n to n + 1, keyed by n. */
 export type NotebookMigration = (notebook: Notebook) => Notebook;
-/** No migrations yet: version 1 is the first. Add `1: (nb) => …` when version 2 arrives. */
-export const NOTEBOOK_MIGRATIONS: Readonly<Record<number, NotebookMigration>> = {};
+/**
+ * Version 1 → 2: nothing to rewrite. A version 1 notebook holds one graph cell, which is the
+ * active one when `metadata.wiregrad.active` is absent.
+ */
+export const NOTEBOOK_MIGRATIONS: Readonly<Record<number, NotebookMigration>> = {
+  1: (notebook) => notebook,
+};
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -124,26 +144,71 @@ function restorePlaceholder(node: NodeJSON): NodeJSON {
   }
 }
 
+/**
+ * A graph cell as written: a markdown cell describing the model, the graph (placeholders put
+ * back as the ops they stand for) in `metadata.wiregrad.graph`.
+ */
+export function graphCell(graph: GraphJSON, id: string = GRAPH_CELL_ID): NotebookCell {
+  const saved: GraphJSON = { ...graph, nodes: graph.nodes.map(restorePlaceholder) };
+  return {
+    id,
+    cell_type: 'markdown',
+    metadata: { wiregrad: { graph: saved } },
+    source: toSourceLines(describeModel(saved)),
+  };
+}
+
+/**
+ * The notebook's `metadata.wiregrad` for `graphCells` graph cells of which `active` (a cell id)
+ * is on the canvas: version 1 without `active` for one graph cell, as earlier builds wrote.
+ */
+export function wiregradMetadata(graphCells: number, active: string): Record<string, unknown> {
+  return graphCells > 1
+    ? { version: MULTI_GRAPH_VERSION, active }
+    : { version: SINGLE_GRAPH_VERSION };
+}
+
 /** The notebook for a graph document (layout already in `graph.meta.layout`). */
 export function toNotebook(graph: GraphJSON): Notebook {
-  const saved: GraphJSON = { ...graph, nodes: graph.nodes.map(restorePlaceholder) };
   return {
     nbformat: 4,
     nbformat_minor: 5,
     metadata: {
-      wiregrad: { version: NOTEBOOK_VERSION },
+      wiregrad: wiregradMetadata(1, GRAPH_CELL_ID),
       // Jupyter shows markdown without a kernel; language_info tells it what the cells are.
       language_info: { name: 'typescript' },
     },
-    cells: [
-      {
-        id: GRAPH_CELL_ID,
-        cell_type: 'markdown',
-        metadata: { wiregrad: { graph: saved } },
-        source: toSourceLines(describeModel(saved)),
-      },
-    ],
+    cells: [graphCell(graph)],
   };
+}
+
+/** Whether a cell (as parsed from a file) holds a graph: `metadata.wiregrad.graph` is set. */
+export function isGraphCell(cell: unknown): boolean {
+  return (
+    isRecord(cell) &&
+    isRecord(cell.metadata) &&
+    isRecord(cell.metadata.wiregrad) &&
+    'graph' in cell.metadata.wiregrad
+  );
+}
+
+/**
+ * The index in `cells` of the active graph cell: the one `metadata.wiregrad.active` names when
+ * it is a graph cell, else the first graph cell; -1 when there is none.
+ */
+export function activeGraphIndex(notebook: {
+  readonly metadata?: unknown;
+  readonly cells: readonly unknown[];
+}): number {
+  const wiregrad = isRecord(notebook.metadata) ? notebook.metadata.wiregrad : undefined;
+  const active = isRecord(wiregrad) ? wiregrad.active : undefined;
+  if (typeof active === 'string') {
+    const named = notebook.cells.findIndex(
+      (cell) => isGraphCell(cell) && isRecord(cell) && cell.id === active,
+    );
+    if (named >= 0) return named;
+  }
+  return notebook.cells.findIndex(isGraphCell);
 }
 
 /** The notebook's text as saved: one-space-indented JSON and a final newline, as Jupyter writes it. */
@@ -317,9 +382,7 @@ function graphFromNotebookJSON(json: unknown, options: ReadOptions): ReadGraph {
     notebook = migrate(notebook);
     version++;
   }
-  const cellIndex = notebook.cells.findIndex(
-    (cell) => isRecord(cell) && isRecord(cell.metadata) && isRecord(cell.metadata.wiregrad),
-  );
+  const cellIndex = activeGraphIndex(notebook);
   const cell = notebook.cells[cellIndex];
   const holder = cell && isRecord(cell.metadata.wiregrad) ? cell.metadata.wiregrad : undefined;
   if (!holder || !('graph' in holder))

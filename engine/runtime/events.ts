@@ -115,12 +115,49 @@ export function withPhase<T>(phase: Phase, fn: () => T): T {
 
 /** @internal Whether any recorder runs (autodiff names its ops only then). */
 export function isObserving(): boolean {
-  return hub.sinks.length > 0;
+  return hub.sinks.length > 0 || namers > 0;
+}
+
+/** How execution events name an op: its node (or `grad:<node>`) and its phase. */
+export interface EventName {
+  readonly node: string;
+  readonly phase: Phase;
+}
+
+/** How many `namingTracedOps` calls are running (they turn autodiff's naming on). */
+let namers = 0;
+
+/**
+ * Runs `fn`, which records ops into a traced graph (`differentiate`, say), and returns with its
+ * result the event name each traced node would have had its op run eagerly: the node of
+ * `graph.run` for each op of a composite, `grad:<forward node>` in the backward phase for the
+ * ops of a gradient rule. The parallel executor gives lane events these names, so backward
+ * steps of a gradient graph read as they do on one thread.
+ */
+export function namingTracedOps<T>(fn: () => T): { result: T; names: Map<string, EventName> } {
+  const names = new Map<string, EventName>();
+  const namer: OpObserver = {
+    onOp(_def, _inputs, out) {
+      const id = out.traceNode;
+      if (id === null) return;
+      const node = context.node ?? id;
+      names.set(id, { node, phase: context.phase });
+      if (out.producer !== null) forwardNode.set(out, node);
+    },
+  };
+  namers++;
+  state.observers.push(namer);
+  try {
+    return { result: fn(), names };
+  } finally {
+    namers--;
+    state.observers.splice(state.observers.indexOf(namer), 1);
+  }
 }
 
 /**
  * @internal Records an op that ran outside the dispatcher, on worker lane `lane` of the
- * parallel executor, with its times on this thread's clock.
+ * parallel executor, with its times on this thread's clock (in `phase`, default the current).
  */
 export function recordLaneOp(
   def: OpDef,
@@ -130,8 +167,14 @@ export function recordLaneOp(
   lane: number,
   start: number,
   end: number,
+  phase: Phase = context.phase,
 ): void {
-  for (const sink of hub.sinks) sink.record(def, inputs, out, node, start, end, lane);
+  const outer = enterPhase(phase);
+  try {
+    for (const sink of hub.sinks) sink.record(def, inputs, out, node, start, end, lane);
+  } finally {
+    context.phase = outer;
+  }
 }
 
 /** @internal The node name of the ops that differentiate tape tensor `t`. */

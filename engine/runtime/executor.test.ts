@@ -5,6 +5,7 @@ import { Heap, HeapArenaExhausted } from '../backend/cpu/heap.js';
 import { listOps } from '../ops/registry.js';
 import { differentiate } from '../graph/differentiate.js';
 import { startNodeLanes } from '../node/lanes.js';
+import { namingTracedOps } from './events.js';
 import { runGraphParallel } from './executor.js';
 import { createLaneBackend } from './lanes/lane.js';
 import type { LanePool } from './lanes/pool.js';
@@ -215,6 +216,89 @@ describe('the parallel executor', () => {
     x.dispose();
   });
 
+  it('names events as given: grad:<node> in the backward phase, inline steps and lane steps alike', async () => {
+    const { result: back, names } = namingTracedOps(() =>
+      differentiate(mlp(), { loss: 'loss', batch: BATCH }),
+    );
+    // Every traced node is named after a node of the forward graph or the rule it belongs to.
+    const forwardIds = new Set(mlp().nodes.map((n) => n.id));
+    for (const [id, name] of names) {
+      if (name.node.startsWith('grad:')) expect(name.phase, id).toBe('backward');
+      else if (forwardIds.has(name.node)) expect(name.phase, id).toBe('forward');
+    }
+    const inputs = mlpInputs();
+    // The default inlineBelow keeps the small steps on this thread (lane 0).
+    const recorder = new wg.ExecutionRecorder().start();
+    wg.dispose(await runGraphParallel(back, inputs, { pool, eventNames: names }));
+    const events = recorder.stop().events();
+    const rule = (lane: (n: number) => boolean) =>
+      events.filter((e) => lane(e.lane) && e.node.startsWith('grad:'));
+    for (const side of [(n: number) => n === 0, (n: number) => n > 0]) {
+      expect(rule(side).length).toBeGreaterThan(0);
+      for (const e of rule(side)) expect(e.phase, e.node).toBe('backward');
+    }
+    expect(new Set(rule(() => true).map((e) => e.node))).toEqual(
+      new Set(['fc1', 'relu1', 'fc2', 'tanh2', 'fc3', 'loss'].map((n) => `grad:${n}`)),
+    );
+    // Forward steps keep the forward node's id, a composite's parts included.
+    for (const e of events.filter((e) => e.phase === 'forward'))
+      expect(forwardIds.has(e.node), e.node).toBe(true);
+    // Without names, events carry the gradient graph's own node ids.
+    const plain = new wg.ExecutionRecorder().start();
+    wg.dispose(await runGraphParallel(back, inputs, { pool }));
+    expect(
+      plain
+        .stop()
+        .events()
+        .some((e) => e.node.startsWith('grad:')),
+    ).toBe(false);
+    wg.dispose(Object.values(inputs));
+  });
+
+  it('queues a chain ahead on one lane, through views, bitwise as graph.run', async () => {
+    // matmul → relu → reshape (a view) → reshape back → matmul → tanh → sum, one chain.
+    const b = new wg.GraphBuilder('chain');
+    const x = b.input('x', [-1, 64], 'f32', 'data');
+    const w1 = b.parameter('w1', [64, 64], { init: 'uniform', bound: 0.1 });
+    const w2 = b.parameter('w2', [64, 64], { init: 'uniform', bound: 0.1 });
+    let h = b.op('relu', [b.op('matmul', [x, w1], MM, 'mm1')], {}, 'relu');
+    h = b.op('reshape', [h], { shape: [-1, 8, 8] }, 'split');
+    h = b.op('reshape', [h], { shape: [-1, 64] }, 'join');
+    h = b.op('tanh', [b.op('matmul', [h, w2], MM, 'mm2')], {}, 'tanh');
+    b.output('y', b.op('sum', [h], { axes: [1], keepDims: false }, 'out'));
+    const g = b.build();
+    const inputs = { x: uniform([32, 64], 5).cast('f32') };
+    // The most tasks each lane had posted and not yet answered.
+    const ahead = [0, 0];
+    const outstanding = [0, 0];
+    const spy = Object.create(pool) as LanePool;
+    spy.run = (lane, task) => {
+      ahead[lane] = Math.max(ahead[lane]!, ++outstanding[lane]!);
+      return pool.run(lane, task).finally(() => outstanding[lane]!--);
+    };
+    const out = await runGraphParallel(g, inputs, { pool: spy, inlineBelow: 0 });
+    const expected = g.run(inputs);
+    expectBitwise(out.y!, expected.y!);
+    // All five kernels were posted to one lane before the first had answered (the views made
+    // early, so nothing waited for a round trip through this thread).
+    expect(Math.max(...ahead)).toBe(5);
+    // With the default inlineBelow the small relu, tanh and sum run on this thread, and each
+    // matmul waits for its input there.
+    ahead.fill(0);
+    const recorder = new wg.ExecutionRecorder().start();
+    const again = await runGraphParallel(g, inputs, { pool: spy });
+    recorder.stop();
+    expectBitwise(again.y!, expected.y!);
+    expect(Math.max(...ahead)).toBe(1);
+    expect(
+      recorder
+        .events()
+        .filter((e) => e.lane > 0)
+        .map((e) => e.op),
+    ).toEqual(['matmul', 'matmul']);
+    wg.dispose([out, again, expected, inputs]);
+  });
+
   it('reports a kernel error with node and op, frees what it made, and stays usable', async () => {
     const b = new wg.GraphBuilder('gather');
     const table = b.input('table', [4, 3], 'f32', 'data');
@@ -311,6 +395,57 @@ describe('lane pools', () => {
       /lane pool is closed/,
     );
     await expect(small.resize(1)).rejects.toThrow(/closed/);
+  }, 60_000);
+
+  it('share a split matmul’s blocks: a lane that starts late does fewer, none is lost on a retry', async () => {
+    // A small arena: each lane's first block needs more scratch, so the pool retries it.
+    const small = await startNodeLanes({ lanes: 2, arenaBytes: 4096 });
+    try {
+      const b = new wg.GraphBuilder('mm');
+      const a = b.input('a', [301, 200], 'f32', 'data');
+      const w = b.input('w', [200, 150], 'f32', 'data');
+      b.output('c', b.op('matmul', [a, w], MM, 'mm'));
+      const g = b.build();
+      const inputs = {
+        a: uniform([301, 200], 6).cast('f32'),
+        w: uniform([200, 150], 7).cast('f32'),
+      };
+      const expected = wg.tidy(() => g.run(inputs));
+      const want = expected.c!.dataSync();
+      // Lane 1's task is posted only after lane 0 has answered: by then lane 0 must have done
+      // every block, which the output shows before lane 1 starts.
+      const complete: boolean[] = [];
+      const spy = Object.create(small) as LanePool;
+      let first: Promise<unknown> = Promise.resolve();
+      spy.run = (lane, task) => {
+        if (lane === 0) {
+          const run = small.run(0, task);
+          first = run;
+          return run;
+        }
+        return first.then(() => {
+          if (task.type === 'gemm') {
+            const c0 = task.parts[0]!.c;
+            for (const part of task.parts) {
+              const got = new Float32Array(cpuBackend.heap.buffer, part.c, part.m * part.n);
+              const at = (part.c - c0) / 4;
+              complete.push(got.every((v, i) => v === want[at + i]));
+            }
+          }
+          return small.run(lane, task);
+        });
+      };
+      const out = await runGraphParallel(g, inputs, { pool: spy, splitMinFlops: 0 });
+      expectBitwise(out.c!, expected.c!);
+      expect(complete.length).toBeGreaterThanOrEqual(4); // it was split into shared blocks
+      expect(complete.every(Boolean)).toBe(true);
+      // Both lanes at once, each retrying its first block in a bigger arena.
+      const both = await runGraphParallel(g, inputs, { pool: small, splitMinFlops: 0 });
+      expectBitwise(both.c!, expected.c!);
+      wg.dispose([out, both, expected, inputs]);
+    } finally {
+      await small.close();
+    }
   }, 60_000);
 
   it('run everything on the main thread without a pool', async () => {

@@ -33,7 +33,7 @@ import { atNode } from '../graph/ir.js';
 import { type RunOptions, graphSources } from '../graph/run.js';
 import { Tensor } from '../tensor.js';
 import { runOp } from './dispatch.js';
-import { enterNode, isObserving, recordLaneOp } from './events.js';
+import { type EventName, enterNode, enterPhase, isObserving, recordLaneOp } from './events.js';
 import { type ExecutionPlan, type PlanStep, cachedPlan } from './lanes/plan.js';
 import type { LanePool, LaneTask, LaneTiming } from './lanes/pool.js';
 import type { LaneTensor } from './lanes/protocol.js';
@@ -54,6 +54,17 @@ export interface ParallelRunOptions extends RunOptions {
   readonly inlineBelow?: number;
   /** Matmuls of at least this many flops are split across idle lanes (default 2²⁵). */
   readonly splitMinFlops?: number;
+  /**
+   * The most tasks a lane has queued at once: a chain of steps goes this far ahead without a
+   * round trip through this thread (default 8; 1: none).
+   */
+  readonly lookahead?: number;
+  /**
+   * How execution events name each node's ops (node id → name and phase), e.g. a gradient
+   * graph's backward nodes as `grad:<forward node>` (`namingTracedOps`); default the node id
+   * in the current phase.
+   */
+  readonly eventNames?: ReadonlyMap<string, EventName>;
 }
 
 const DEFAULT_INLINE_BELOW = 65536;
@@ -109,7 +120,17 @@ function laneTensor(t: Tensor): LaneTensor {
   return { ptr: s.id, bytes: s.bytes, shape: t.shape, dtype: t.dtype };
 }
 
-/** Splits matmul a·b → out into per-lane lists of WebAssembly matmul calls (file comment). */
+/**
+ * Row blocks per lane of a split matmul. The lanes share the blocks out as they go, so a lane
+ * that starts late or is slowed down does fewer; each block repacks B, so not too many.
+ */
+const BLOCKS_PER_LANE = 2;
+
+/**
+ * Splits matmul a·b → out into WebAssembly matmul calls for `lanes` lanes to share (file
+ * comment): whole batch pieces when there are enough, else row blocks on multiples of the
+ * micro-tile height `mr`, so that every block makes the same tiles as one call does.
+ */
 function splitMatmul(
   a: Tensor,
   b: Tensor,
@@ -117,7 +138,7 @@ function splitMatmul(
   attrs: MatmulAttrs,
   lanes: number,
   mr: number,
-): MatmulParams[][] {
+): MatmulParams[] {
   const p = planMatmul(a.shape, b.shape, attrs);
   const base = (offset: number, t: Tensor) => t.storage!.id + offset * F32;
   const call = (piece: (typeof p.pieces)[number], r0: number, r1: number): MatmulParams => ({
@@ -132,29 +153,25 @@ function splitMatmul(
     bRowStride: p.bRowStride,
     bColStride: p.bColStride,
   });
-  const parts: MatmulParams[][] = Array.from({ length: lanes }, () => []);
-  if (p.pieces.length >= lanes) {
-    // Enough batch pieces: each lane takes a contiguous run of whole products.
-    p.pieces.forEach((piece, i) =>
-      parts[Math.floor((i * lanes) / p.pieces.length)]!.push(call(piece, 0, p.m)),
-    );
-  } else {
-    // Row blocks on multiples of the micro-tile height: the same tiles as one call makes.
-    const rows = Math.ceil(Math.ceil(p.m / lanes) / mr) * mr;
-    for (const piece of p.pieces)
-      for (let j = 0; j < lanes; j++) {
-        const r0 = j * rows;
-        const r1 = Math.min(p.m, r0 + rows);
-        if (r0 < r1) parts[j]!.push(call(piece, r0, r1));
-      }
-  }
-  return parts.filter((list) => list.length > 0);
+  if (p.pieces.length >= lanes) return p.pieces.map((piece) => call(piece, 0, p.m));
+  const blocks = Math.ceil((lanes * BLOCKS_PER_LANE) / p.pieces.length);
+  const rows = Math.ceil(Math.ceil(p.m / blocks) / mr) * mr;
+  const parts: MatmulParams[] = [];
+  for (const piece of p.pieces)
+    for (let r0 = 0; r0 < p.m; r0 += rows) parts.push(call(piece, r0, Math.min(p.m, r0 + rows)));
+  return parts;
 }
 
 /** Where a step is: waiting for inputs, in the ready queue, dispatched, finished. */
 const WAITING = 0;
 const READY = 1;
 const DISPATCHED = 2;
+const FINISHED = 3;
+/**
+ * The most tasks queued on one lane ahead of its answers (default). A chain runs this far
+ * without a round trip through the main thread; more would only hold tensors allocated early.
+ */
+const DEFAULT_LOOKAHEAD = 8;
 
 /** One run of a plan; see the file comment. */
 class Run {
@@ -167,8 +184,14 @@ class Run {
   private readonly lanes: number[] = [];
   /** Tasks outstanding per lane (by pool lane index). */
   private readonly busy: Int32Array;
-  /** Whole steps queued on each lane, oldest first (split matmul parts are not listed). */
+  /**
+   * What completes on each lane, in order: whole steps (their index) and, as `~index`, views
+   * made early of a value the lane has still to compute, which complete right after the
+   * step before them (split matmul parts are not listed).
+   */
   private readonly queued: number[][];
+  /** The lane a dispatched step or early view completes on (its queue), else -1. */
+  private readonly laneOf: Int16Array;
   private readonly laneInfo: { fast: boolean; mr: number };
   private readonly observing = isObserving();
   private finished = 0;
@@ -183,12 +206,15 @@ class Run {
     private readonly protectedSteps: ReadonlySet<number>,
     private readonly inlineBelow: number,
     private readonly splitMinFlops: number,
+    private readonly eventNames: ReadonlyMap<string, EventName> | null = null,
+    private readonly lookahead = DEFAULT_LOOKAHEAD,
   ) {
     const n = plan.steps.length;
     this.values = new Array<Tensor | undefined>(n);
     this.waiting = new Int32Array(n);
     this.uses = new Int32Array(n);
     this.where = new Uint8Array(n);
+    this.laneOf = new Int16Array(n).fill(-1);
     for (const step of plan.steps) {
       this.waiting[step.index] = new Set(step.inputs).size;
       this.uses[step.index] = plan.consumers[step.index]!.length;
@@ -248,7 +274,7 @@ class Run {
 
   /**
    * Starts whatever can start: inline steps at once, ready lane steps on idle lanes; then,
-   * behind a lane's one running step, the step that waits only on it (the lane runs its
+   * behind each lane's queued steps, the steps that wait only on them (the lane runs its
    * tasks in order), so a chain of steps does not wait for a round trip through this thread
    * between its links.
    */
@@ -269,19 +295,57 @@ class Run {
     this.maybeSettle();
   }
 
-  /** Queues on `lane` a reader of its one running step that waits for nothing else. */
+  /**
+   * Queues on `lane`, behind the last step it will complete, a reader of that step whose
+   * other inputs are finished or queued on the same lane, and so on along the chain (at most
+   * `lookahead` tasks). A view on the way is made at once (it only shares its input's memory)
+   * and completes with its input; steps small enough to run inline wait to do so. Other
+   * readers of a step become ready when it finishes, for idle lanes.
+   */
   private chain(lane: number): void {
-    if (this.busy[lane] !== 1 || this.queued[lane]!.length !== 1) return;
-    const running = this.queued[lane]![0]!;
-    const others = this.idleLanes().length > 0;
-    for (const c of this.plan.consumers[running]!) {
-      if (this.where[c] !== WAITING || this.waiting[c] !== 1) continue;
-      const step = this.plan.steps[c]!;
-      // A matmul that could be split over idle lanes waits to become ready instead.
-      if (this.inline(step) || (others && this.splittable(step))) continue;
-      this.dispatch(step, [lane]);
-      return;
+    const queue = this.queued[lane]!;
+    while (this.failure === null && queue.length > 0 && this.busy[lane]! < this.lookahead) {
+      const tail = queue[queue.length - 1]!;
+      const next = this.continuation(tail < 0 ? ~tail : tail, lane);
+      if (next === null) return;
+      if (next.def.view) this.makeEarlyView(next, lane);
+      else this.dispatch(next, [lane]);
+      if (this.where[next.index] !== DISPATCHED) return; // it failed
     }
+  }
+
+  /** The reader of `host` that `chain` queues on `lane`, if any. */
+  private continuation(host: number, lane: number): PlanStep | null {
+    const others = this.idleLanes().length > 0;
+    for (const c of this.plan.consumers[host]!) {
+      if (this.where[c] !== WAITING) continue;
+      const step = this.plan.steps[c]!;
+      // Composites run whole on this thread; creation ops wait for nothing.
+      if (step.kind === 'node' || step.inputs.length === 0) continue;
+      let queuedHere = true;
+      for (const i of step.inputs) {
+        const at = this.where[i];
+        if (at !== FINISHED && !(at === DISPATCHED && this.laneOf[i] === lane)) queuedHere = false;
+        else if (this.values[i]!.device !== 'cpu') queuedHere = false;
+      }
+      if (!queuedHere) continue;
+      if (step.def.view) {
+        // An early view's data is not there yet: a recorder watching it would read it.
+        if (this.observing) continue;
+      } else if (this.inline(step)) continue; // small enough for this thread, beside the lanes
+      // A matmul that could be split over idle lanes waits to become ready instead.
+      if (others && this.splittable(step)) continue;
+      return step;
+    }
+    return null;
+  }
+
+  /** Makes view `step` of values `lane` has still to compute; it completes with them. */
+  private makeEarlyView(step: PlanStep, lane: number): void {
+    if (!this.evaluate(step)) return;
+    this.where[step.index] = DISPATCHED;
+    this.laneOf[step.index] = lane;
+    this.queued[lane]!.push(~step.index);
   }
 
   private maybeSettle(): void {
@@ -295,8 +359,15 @@ class Run {
   }
 
   private runInline(step: PlanStep): void {
+    if (this.evaluate(step)) this.complete(step);
+  }
+
+  /** Runs `step` on this thread into its value; false (and the run fails) on an error. */
+  private evaluate(step: PlanStep): boolean {
     const inputs = step.inputs.map((i) => this.values[i]!);
-    const outer = enterNode(step.node.id);
+    const name = this.eventNames?.get(step.node.id);
+    const outer = enterNode(name?.node ?? step.node.id);
+    const outerPhase = name ? enterPhase(name.phase) : null;
     state.noGradDepth++;
     try {
       // tidy frees the parts of a composite run whole; its result is ours to free, so a
@@ -309,12 +380,13 @@ class Run {
       );
     } catch (e) {
       this.fail(step, e);
-      return;
+      return false;
     } finally {
       state.noGradDepth--;
       enterNode(outer);
+      if (outerPhase !== null) enterPhase(outerPhase);
     }
-    this.complete(step);
+    return true;
   }
 
   private allocate(step: PlanStep): Tensor {
@@ -355,46 +427,77 @@ class Run {
     this.values[step.index] = out;
     this.where[step.index] = DISPATCHED;
     const split = this.lanesFor(step, lanes);
-    const tasks: LaneTask[] =
-      split > 1
-        ? splitMatmul(
-            inputs[0]!,
-            inputs[1]!,
-            out,
-            step.attrs as MatmulAttrs,
-            split,
-            this.laneInfo.mr,
-          ).map((parts) => ({ type: 'gemm', parts }))
-        : [
-            {
-              type: 'run',
-              op: step.def.name,
-              inputs: inputs.map(laneTensor),
-              output: laneTensor(out),
-              attrs: step.attrs,
-              variant: cpuBackend.variant,
-            },
-          ];
+    let tasks: LaneTask[] = [
+      {
+        type: 'run',
+        op: step.def.name,
+        inputs: inputs.map(laneTensor),
+        output: laneTensor(out),
+        attrs: step.attrs,
+        variant: cpuBackend.variant,
+      },
+    ];
+    /** The claim words of a matmul's blocks shared by several lanes (lanes/protocol.ts). */
+    let claims: number | null = null;
+    if (split > 1) {
+      const parts = splitMatmul(
+        inputs[0]!,
+        inputs[1]!,
+        out,
+        step.attrs as MatmulAttrs,
+        split,
+        this.laneInfo.mr,
+      );
+      const sharing = Math.min(split, parts.length);
+      try {
+        if (sharing > 1) claims = cpuBackend.heap.alloc(parts.length * 4);
+      } catch (e) {
+        this.fail(step, e);
+        return;
+      }
+      if (claims !== null) {
+        new Int32Array(cpuBackend.heap.buffer, claims, parts.length).fill(0);
+        const task: LaneTask = { type: 'gemm', parts, claims };
+        tasks = Array.from({ length: sharing }, () => task);
+      } else tasks = [{ type: 'gemm', parts }];
+    }
     let left = tasks.length;
+    let unanswered = tasks.length;
+    /** Frees the claim words once no lane can touch them any more. */
+    const answered = (): void => {
+      if (--unanswered === 0 && claims !== null) cpuBackend.heap.release(claims);
+    };
+    const whole = tasks.length === 1;
+    if (whole) this.laneOf[step.index] = lanes[0]!;
     tasks.forEach((task, k) => {
       const lane = lanes[k]!;
-      const whole = tasks.length === 1;
       this.inFlight++;
       this.busy[lane]!++;
       if (whole) this.queued[lane]!.push(step.index);
-      const finish = () => {
+      /** Takes the step off its lane's queue, with the early views that complete with it. */
+      const finish = (): number[] => {
         this.inFlight--;
         this.busy[lane]!--;
-        if (whole) this.queued[lane]!.shift();
+        if (!whole) return [];
+        const queue = this.queued[lane]!;
+        queue.shift();
+        const views: number[] = [];
+        while (queue.length > 0 && queue[0]! < 0) views.push(~queue.shift()!);
+        return views;
       };
       this.pool!.run(lane, task).then(
         (timing) => {
-          finish();
+          answered();
+          const views = finish();
           this.record(step, inputs, out, lane, timing);
-          if (--left === 0 && this.failure === null) this.complete(step);
+          if (--left === 0 && this.failure === null) {
+            this.complete(step);
+            for (const v of views) this.complete(this.plan.steps[v]!);
+          }
           this.pump();
         },
         (error: unknown) => {
+          answered();
           finish();
           this.fail(step, error);
           this.pump();
@@ -411,8 +514,18 @@ class Run {
     timing: LaneTiming,
   ): void {
     if (!this.observing) return;
+    const name = this.eventNames?.get(step.node.id);
     try {
-      recordLaneOp(step.def, inputs, out, step.node.id, lane + 1, timing.start, timing.end);
+      recordLaneOp(
+        step.def,
+        inputs,
+        out,
+        name?.node ?? step.node.id,
+        lane + 1,
+        timing.start,
+        timing.end,
+        name?.phase,
+      );
     } catch (e) {
       this.fail(step, e); // a numerics check that found NaN or Inf
     }
@@ -421,6 +534,7 @@ class Run {
   /** A step's value is ready: wake its readers and free inputs nobody reads any more. */
   private complete(step: PlanStep): void {
     this.finished++;
+    this.where[step.index] = FINISHED;
     if (this.plan.consumers[step.index]!.length === 0) this.release(step.index); // read by none
     for (const c of this.plan.consumers[step.index]!)
       if (--this.waiting[c]! === 0 && this.where[c] === WAITING) this.makeReady(c);
@@ -451,6 +565,9 @@ export async function runGraphParallel(
   const lanes = Math.min(options.lanes ?? pool?.size ?? 0, pool?.size ?? 0);
   if (!Number.isInteger(lanes) || lanes < 0)
     throw new WiregradError(`lanes must be an integer >= 0, got ${options.lanes}`);
+  const lookahead = options.lookahead ?? DEFAULT_LOOKAHEAD;
+  if (!Number.isInteger(lookahead) || lookahead < 1)
+    throw new WiregradError(`lookahead must be an integer >= 1, got ${options.lookahead}`);
   const source = graphSources(graph, inputs, options);
   const sources = new Map<string, Tensor>();
   for (const node of graph.nodes)
@@ -465,6 +582,8 @@ export async function runGraphParallel(
     outputs,
     options.inlineBelow ?? DEFAULT_INLINE_BELOW,
     options.splitMinFlops ?? DEFAULT_SPLIT_MIN_FLOPS,
+    options.eventNames ?? null,
+    lookahead,
   );
   try {
     await run.execute((step) => sources.get(step.node.id)!);

@@ -6,10 +6,12 @@
  * - every node on one device other than the CPU: the ordinary `Trainer` with its parameters on
  *   that device, each step queued without waiting (`Trainer.stepQueuedWithAccuracy`) and its
  *   loss read back asynchronously;
- * - a mixed placement: the graph with its gradients (`differentiate`) is placed with the same
- *   policy and pins and run as a plan (`runPlan`), whose cross-device edges are transfer nodes;
- *   each parameter's gradient is moved to the parameter's device and the configured optimiser
- *   steps there. Gradient graphs are specialised to a batch size, so one is built per size met.
+ * - a mixed placement: the graph with its gradients (`trainingGradients`, placed-step.ts) is
+ *   placed with the same policy and pins and run as a plan, whose cross-device edges are
+ *   transfer nodes; each parameter's gradient is moved to the parameter's device and the
+ *   configured optimiser steps there, and batch norm's running statistics are blended from the
+ *   step's forward values. Gradient graphs are specialised to a batch size, so one is built per
+ *   size met (and one more with the edges' gradient norms as outputs, for measured steps).
  *
  * Either way `step` is asynchronous and the caller's event loop stays free while the GPU works.
  * `readParams` copies the parameters to the CPU (for views that read them synchronously), and
@@ -22,7 +24,6 @@ import type { DeviceName } from '../backend/backend.js';
 import { bytesPerElement } from '../core/dtype.js';
 import { WiregradError } from '../core/errors.js';
 import { sizeOf } from '../core/shape.js';
-import { differentiate } from '../graph/differentiate.js';
 import { Graph } from '../graph/graph.js';
 import type { GraphJSON } from '../graph/ir.js';
 import { graphSources } from '../graph/run.js';
@@ -30,11 +31,19 @@ import * as ops from '../ops/index.js';
 import { type CostModel } from '../placement/cost-model.js';
 import { type Placement, type PlacementPolicy, placeGraph } from '../placement/place.js';
 import { type PlacedPlan, planExecution } from '../placement/plan.js';
-import { runPlan } from '../placement/run.js';
 import { to } from '../runtime/devices.js';
+import { ExecutionRecorder, type Phase } from '../runtime/events.js';
 import { dispose, keep, tidy } from '../runtime/scope.js';
 import type { Tensor } from '../tensor.js';
 import { uploadSync } from './device.js';
+import {
+  type PlacedRunTiming,
+  type TrainingGradients,
+  blendPlacedRunningStats,
+  runPlacedSteps,
+  trainingGradients,
+} from './placed-step.js';
+import { applyRunningStats, isTrainable } from './running-stats.js';
 import { type TrainConfig, Trainer, correctCount } from './trainer.js';
 
 /** A forward edge whose ends run on different devices. */
@@ -62,6 +71,39 @@ export interface EdgeNorm {
   readonly to: string;
   readonly port: number;
   readonly norm: number | null;
+}
+
+/**
+ * The lanes timeline's row for ops queued on the GPU: lane 0 is the thread that dispatches
+ * them (CPU ops run there), and the CPU's worker lanes are never used beside a GPU.
+ */
+export const GPU_QUEUE_LANE = 1;
+
+/** The timeline lane of an op that ran on `device`, dispatched from executor lane `lane`. */
+export const timelineLane = (device: DeviceName, lane: number): number =>
+  device === 'webgpu' ? GPU_QUEUE_LANE : lane;
+
+/** One op or transfer of a measured step on a mixed placement, for the lanes timeline. */
+export interface StepEvent {
+  /** The forward node, `grad:<node>` for its backward ops, `<node>@<device>` for a transfer. */
+  readonly node: string;
+  /** The op, or 'transfer'. */
+  readonly op: string;
+  readonly lane: number;
+  readonly device: DeviceName;
+  /** `performance.now()` ms; a GPU op's times are when it was queued. */
+  readonly start: number;
+  readonly end: number;
+  readonly phase: Phase;
+}
+
+/** What a measured step reports: the step, each edge's gradient norm, and, when mixed, events. */
+export interface MeasuredStepResult extends DeviceStepResult {
+  readonly edges: readonly EdgeNorm[];
+  /** The step's ops and transfers (mixed placements; on one device the caller records them). */
+  readonly events?: readonly StepEvent[];
+  /** When the step began to run (`performance.now()` ms), after the steps queued before it. */
+  readonly startedAt?: number;
 }
 
 /**
@@ -131,8 +173,11 @@ export function transfersOf(graph: Graph, placement: Placement, batch: number): 
 
 interface PlannedBatch {
   readonly plan: PlacedPlan;
-  readonly logitsOutput: string;
+  readonly gradients: TrainingGradients;
 }
+
+/** Events kept from one measured step. */
+const MAX_STEP_EVENTS = 4000;
 
 export class DeviceTrainer {
   /** The optimiser, schedule and parameters (on their devices). */
@@ -182,24 +227,18 @@ export class DeviceTrainer {
    */
   step(x: Tensor, y: Tensor): Promise<DeviceStepResult> {
     if (this.device !== null) return this.trainer.stepQueuedWithAccuracy(x, y);
-    const result = this.chain.then(() => this.placedStep(x, y));
-    this.chain = result.catch(() => undefined);
-    return result;
+    return this.queuePlaced(x, y, false);
   }
 
   /**
-   * `step` on one device, also measuring the L2 norm of the gradient that flows along every
-   * forward edge u → v (the contributions v's ops pass back into u's value, as backward sums
-   * them), computed on the device and read back with the loss in one read. Same step, same
-   * numbers as `step`.
+   * `step`, also measuring the L2 norm of the gradient that flows along every forward edge
+   * u → v (the contributions v's ops pass back into u's value, as backward sums them),
+   * computed where the step runs and read back with the loss. Same step, same numbers as
+   * `step`. On a mixed placement it also returns the step's ops and transfers as `events`.
    */
-  stepMeasuringEdges(
-    x: Tensor,
-    y: Tensor,
-  ): Promise<DeviceStepResult & { readonly edges: readonly EdgeNorm[] }> {
+  stepMeasuringEdges(x: Tensor, y: Tensor): Promise<MeasuredStepResult> {
     const device = this.device;
-    if (device === null)
-      throw new WiregradError('stepMeasuringEdges: the placement is mixed; use step');
+    if (device === null) return this.queuePlaced(x, y, true);
     const trainer = this.trainer;
     const graph = this.graph;
     const edges: { from: string; to: string; port: number; at: number | null }[] = [];
@@ -215,6 +254,8 @@ export class DeviceTrainer {
       trainer.optimizer.zeroGrad();
       const sums = backwardMeasuringEdges(loss, nodeOfValues(nodes), owner);
       trainer.optimizer.step();
+      // Batch norm's running statistics follow each training batch, as in Trainer.step.
+      applyRunningStats(trainer.runningStats, nodes, trainer.params);
       const logits = nodes.get(graph.outputs.find((o) => o.name === this.outputName)!.node)!;
       const out = [ops.detach(loss), ops.cast(correctCount(logits, label), 'f32')];
       for (const node of graph.nodes)
@@ -274,31 +315,53 @@ export class DeviceTrainer {
     dispose([...this.trainer.params.values()]);
   }
 
-  private planFor(batch: number): PlannedBatch {
-    let planned = this.plans.get(batch);
+  /** Queues a placed step behind the ones before it (each awaits its transfers). */
+  private queuePlaced(x: Tensor, y: Tensor, measure: true): Promise<MeasuredStepResult>;
+  private queuePlaced(x: Tensor, y: Tensor, measure: false): Promise<DeviceStepResult>;
+  private queuePlaced(x: Tensor, y: Tensor, measure: boolean): Promise<DeviceStepResult> {
+    const result = this.chain.then(() => this.placedStep(x, y, measure));
+    this.chain = result.catch(() => undefined);
+    return result;
+  }
+
+  private planFor(batch: number, measure: boolean): PlannedBatch {
+    const key = measure ? -batch : batch;
+    let planned = this.plans.get(key);
     if (!planned) {
-      const gradientGraph = differentiate(this.graph, { loss: 'loss', batch });
+      const graph = this.graph;
+      const gradients = trainingGradients(graph, {
+        loss: 'loss',
+        batch,
+        wrt: graph.parameters.filter((p) => isTrainable(graph, p.id)).map((p) => p.id),
+        measureEdges: measure,
+        values: [...new Set(this.trainer.runningStats.map((s) => s.x))],
+      });
       const pins: Record<string, DeviceName> = {};
       // The forward nodes keep their ids and their devices; backward nodes follow the policy.
-      for (const [id, device] of this.placement) if (gradientGraph.hasNode(id)) pins[id] = device;
-      const placement = placeTraining(gradientGraph, this.policy, {
+      for (const [id, device] of this.placement) if (gradients.graph.hasNode(id)) pins[id] = device;
+      const placement = placeTraining(gradients.graph, this.policy, {
         ...this.placeOptions,
         pins,
         batch,
       });
-      planned = { plan: planExecution(gradientGraph, placement), logitsOutput: this.outputName };
-      this.plans.set(batch, planned);
+      planned = { plan: planExecution(gradients.graph, placement), gradients };
+      this.plans.set(key, planned);
     }
     return planned;
   }
 
-  private async placedStep(x: Tensor, y: Tensor): Promise<DeviceStepResult> {
-    const { plan, logitsOutput } = this.planFor(x.shape[0]!);
+  private async placedStep(x: Tensor, y: Tensor, measure: boolean): Promise<MeasuredStepResult> {
+    const startedAt = performance.now();
+    const { plan, gradients } = this.planFor(x.shape[0]!, measure);
     const trainer = this.trainer;
-    const out = await runPlan(
+    const timing: PlacedRunTiming | undefined = measure
+      ? { recorder: new ExecutionRecorder({ capacity: MAX_STEP_EVENTS }), transfers: [] }
+      : undefined;
+    const out = await runPlacedSteps(
       plan,
       { [this.dataInput]: x, [this.labelInput]: y },
-      { params: trainer.params },
+      trainer.params,
+      timing,
     );
     const keepers = new Set<Tensor>();
     try {
@@ -310,19 +373,100 @@ export class DeviceTrainer {
         p.grad = g;
         keepers.add(g);
       }
-      trainer.optimizer.step();
-      trainer.stepCount++;
-      const logits = out[logitsOutput]!;
-      const correct = tidy(() => correctCount(logits, uploadSync(y, logits.device)));
+      timing?.recorder.start();
       try {
-        const [loss] = await out['loss']!.data();
-        const [count] = await correct.data();
-        return { loss: loss!, correct: count! };
+        trainer.optimizer.step();
+      } finally {
+        timing?.recorder.stop();
+      }
+      trainer.stepCount++;
+      await blendPlacedRunningStats(
+        trainer.runningStats,
+        (id) => out[`value:${id}`],
+        trainer.params,
+      );
+      const logits = out[this.outputName]!;
+      const correct = tidy(() => correctCount(logits, uploadSync(y, logits.device)));
+      let loss: number;
+      let count: number;
+      try {
+        loss = (await out['loss']!.data())[0]!;
+        count = (await correct.data())[0]!;
       } finally {
         correct.dispose();
       }
+      if (!timing) return { loss, correct: count, edges: [] };
+      return {
+        loss,
+        correct: count,
+        edges: await readEdgeNorms(gradients, out),
+        events: stepEvents(gradients, timing),
+        startedAt,
+      };
     } finally {
       for (const t of Object.values(out)) if (!keepers.has(t)) t.dispose();
     }
   }
+}
+
+/** The edges' gradient norms from a measured step's outputs: one read per device. */
+async function readEdgeNorms(
+  gradients: TrainingGradients,
+  out: Readonly<Record<string, Tensor>>,
+): Promise<EdgeNorm[]> {
+  const byDevice = new Map<DeviceName, string[]>();
+  for (const e of gradients.edges)
+    if (e.output !== null) {
+      const device = out[e.output]!.device;
+      byDevice.set(device, [...(byDevice.get(device) ?? []), e.output]);
+    }
+  const norms = new Map<string, number>();
+  for (const names of byDevice.values()) {
+    const stacked = tidy(() => ops.stack(names.map((n) => ops.reshape(out[n]!, []))));
+    try {
+      const values = await stacked.data();
+      names.forEach((n, i) => norms.set(n, values[i]!));
+    } finally {
+      stacked.dispose();
+    }
+  }
+  return gradients.edges.map(({ from, to, port, output }) => ({
+    from,
+    to,
+    port,
+    norm: output === null ? null : norms.get(output)!,
+  }));
+}
+
+/** A measured step's ops and transfers, named after the forward nodes they serve. */
+function stepEvents(gradients: TrainingGradients, timing: PlacedRunTiming): StepEvent[] {
+  const name = (id: string): string => gradients.origin.get(id) ?? id;
+  const phaseOf = (node: string): Phase => (node.startsWith('grad:') ? 'backward' : 'forward');
+  const ops: StepEvent[] = timing.recorder.events().map((e) => {
+    const node = e.phase === 'optimizer' ? e.node : name(e.node);
+    return {
+      node,
+      op: e.op,
+      lane: timelineLane(e.device, e.lane),
+      device: e.device,
+      start: e.start,
+      end: e.end,
+      phase: e.phase === 'optimizer' ? 'optimizer' : phaseOf(node),
+    };
+  });
+  // A transfer is queued on, or read back from, the device that is not the CPU.
+  const transfers = timing.transfers.map((t): StepEvent => {
+    const source = name(t.source);
+    const device = t.to === 'cpu' ? t.from : t.to;
+    return {
+      node: `${source}@${t.to}`,
+      op: 'transfer',
+      lane: timelineLane(device, 0),
+      device,
+      start: t.start,
+      end: t.end,
+      phase: phaseOf(source),
+    };
+  });
+  return [...ops, ...transfers].sort((a, b) => a.start - b.start);
 }

@@ -17,11 +17,13 @@ import { WiregradError } from '../core/errors.js';
 import { differentiate } from '../graph/differentiate.js';
 import { isSourceOp } from '../graph/ir.js';
 import { estimateOpCost } from '../placement/cost-model.js';
-import type { Graph } from '../graph/graph.js';
+import { Graph } from '../graph/graph.js';
+import { type EventName, namingTracedOps } from '../runtime/events.js';
 import { runGraphParallel } from '../runtime/executor.js';
 import type { LanePool } from '../runtime/lanes/pool.js';
 import { dispose } from '../runtime/scope.js';
 import type { Tensor } from '../tensor.js';
+import { type RunningStatsNode, applyRunningStats } from '../train/running-stats.js';
 import { startBrowserLanes } from './lanes.js';
 
 /** The "CPU lanes" setting: 'auto' (one per core where shared memory is allowed) or a count. */
@@ -116,21 +118,42 @@ export function flopsPerOp(graph: Graph, batch: number): number {
 }
 
 let workerPool: WorkerLanes | null = null;
+/** How this worker starts its lanes when not as Web Workers (see `setWorkerLaneHost`). */
+let hostStart: (() => Promise<LanePool>) | null = null;
+
+/**
+ * Makes this worker start its lanes with `start` instead of as Web Workers (an engine server
+ * hosted in Node starts worker_threads lanes); null goes back to Web Workers. The pool already
+ * started, if any, is kept until `closeWorkerLanes`.
+ */
+export function setWorkerLaneHost(start: (() => Promise<LanePool>) | null): void {
+  hostStart = start;
+}
 
 /**
  * This worker's lanes for a session asking for `setting`: null when one lane is asked for, or
  * when the host cannot share memory (then training runs on one thread, as it always can).
  */
 export function workerLanesFor(setting: LaneSetting | undefined): LaneSource | null {
-  if (!hostAllowsLanes() || laneCount(setting, hostCores()) < 2) return null;
-  return (workerPool ??= new WorkerLanes(() => startBrowserLanes()));
+  if (laneCount(setting, hostCores()) < 2) return null;
+  const start = hostStart ?? (hostAllowsLanes() ? () => startBrowserLanes() : null);
+  if (start === null) return null;
+  return (workerPool ??= new WorkerLanes(start));
 }
 
-/** Closes this worker's lane pool, if one was started (on the worker's shutdown). */
+/**
+ * Closes this worker's lane pool, if one was started, and waits until its lanes have ended
+ * (the engine server calls it when it closes). A later session starts a fresh pool.
+ */
 export async function closeWorkerLanes(): Promise<void> {
   const pool = workerPool;
   workerPool = null;
   await pool?.close();
+}
+
+/** The gradient graph's output that hands back node `x`'s value for running statistics. */
+function statsInputName(x: string): string {
+  return `running-stats-input:${x}`;
 }
 
 /** What a step on lanes computed; the caller owns every tensor. */
@@ -143,8 +166,14 @@ export interface LaneStepOutputs {
 
 /** A training graph's forward and backward run on lanes; see the file comment. */
 export class LaneGradients {
-  /** Gradient graphs by batch size (gradient rules build batch-specific shapes). */
-  private readonly graphs = new Map<number, Graph>();
+  /**
+   * Gradient graphs by batch size (gradient rules build batch-specific shapes), with the names
+   * their nodes' events take: a backward node's is `grad:<forward node>`, as on one thread.
+   */
+  private readonly graphs = new Map<
+    number,
+    { readonly graph: Graph; readonly names: ReadonlyMap<string, EventName> }
+  >();
 
   /**
    * Kernel steps on fewer elements run on this thread (see `ParallelRunOptions.inlineBelow`).
@@ -154,8 +183,11 @@ export class LaneGradients {
    */
   inlineBelow = 0;
 
+  /** The graph differentiated: `graph` with each running-statistics input as an output too. */
+  private readonly graph: Graph;
+
   constructor(
-    private readonly graph: Graph,
+    graph: Graph,
     private readonly io: {
       readonly data: string;
       readonly label: string;
@@ -163,34 +195,28 @@ export class LaneGradients {
       readonly loss: string;
       readonly output: string;
     },
-  ) {}
-
-  /** The nodes of each gradient graph that compute forward values (the rest is backward). */
-  private readonly forward = new Map<Graph, ReadonlySet<string>>();
+    /**
+     * Batch norm nodes whose running statistics each step blends in from its batch, as the
+     * single-thread step does (engine/train/running-stats.ts).
+     */
+    private readonly runningStats: readonly RunningStatsNode[] = [],
+  ) {
+    // The gradient graph computes each batch norm's input anyway; as an output, it comes back.
+    const outputs = [...graph.outputs];
+    for (const x of new Set(runningStats.map((s) => s.x)))
+      outputs.push({ name: statsInputName(x), node: x });
+    this.graph =
+      outputs.length === graph.outputs.length
+        ? graph
+        : Graph.fromJSON({ ...graph.toJSON(), outputs });
+  }
 
   /**
-   * The phase of a node of the last-run gradient graph: forward when a forward output
-   * depends on it, else backward (differentiate names backward nodes by op, not phase).
+   * The phase of an event's node in a step on lanes: backward for `grad:<node>`, else forward.
+   * (Lane events carry their phase; this is for ops the session runs outside any node.)
    */
-  phaseOf(node: string, batch: number): 'forward' | 'backward' {
-    const graph = this.graphs.get(batch);
-    if (!graph) return 'forward';
-    let ancestors = this.forward.get(graph);
-    if (!ancestors) {
-      const seen = new Set<string>();
-      const stack = [this.io.loss, this.io.output].map(
-        (name) => graph.outputs.find((o) => o.name === name)!.node,
-      );
-      while (stack.length > 0) {
-        const id = stack.pop()!;
-        if (seen.has(id)) continue;
-        seen.add(id);
-        stack.push(...graph.node(id).inputs);
-      }
-      ancestors = seen;
-      this.forward.set(graph, seen);
-    }
-    return ancestors.has(node) ? 'forward' : 'backward';
+  phaseOf(node: string): 'forward' | 'backward' {
+    return node.startsWith('grad:') ? 'backward' : 'forward';
   }
 
   async run(
@@ -201,15 +227,18 @@ export class LaneGradients {
     params: ReadonlyMap<string, Tensor>,
   ): Promise<LaneStepOutputs> {
     const batch = x.shape[0]!;
-    let gradientGraph = this.graphs.get(batch);
-    if (!gradientGraph) {
-      gradientGraph = differentiate(this.graph, { loss: this.io.loss, batch });
-      this.graphs.set(batch, gradientGraph);
+    let gradient = this.graphs.get(batch);
+    if (!gradient) {
+      const { result: graph, names } = namingTracedOps(() =>
+        differentiate(this.graph, { loss: this.io.loss, batch }),
+      );
+      gradient = { graph, names };
+      this.graphs.set(batch, gradient);
     }
     const out = await runGraphParallel(
-      gradientGraph,
+      gradient.graph,
       { [this.io.data]: x, [this.io.label]: y },
-      { pool, lanes, params, inlineBelow: this.inlineBelow },
+      { pool, lanes, params, inlineBelow: this.inlineBelow, eventNames: gradient.names },
     );
     const grads = new Map<string, Tensor>();
     const used = new Set<Tensor>();
@@ -221,7 +250,16 @@ export class LaneGradients {
     const loss = out[this.io.loss]!;
     const output = out[this.io.output]!;
     used.add(loss).add(output);
-    dispose(Object.values(out).filter((t) => !used.has(t)));
+    // An output may be a source (a batch norm right on the data): it is not ours to free.
+    used.add(x).add(y);
+    for (const p of params.values()) used.add(p);
+    try {
+      const inputs = new Map<string, Tensor>();
+      for (const s of this.runningStats) inputs.set(s.x, out[statsInputName(s.x)]!);
+      applyRunningStats(this.runningStats, inputs, params);
+    } finally {
+      dispose(Object.values(out).filter((t) => !used.has(t)));
+    }
     return { loss, output, grads };
   }
 }

@@ -18,6 +18,13 @@ import { tensor } from '../ops/creation.js';
 import type { CellLog, EngineRequest, EngineResponse, TensorData } from '../protocol/messages.js';
 import { dispose } from '../runtime/scope.js';
 import { Teacher } from '../teach/teacher.js';
+import {
+  decodeWeights,
+  describeProblems,
+  encodeWeights,
+  weightsInfo,
+  weightsProblems,
+} from '../train/weights-file.js';
 import type { Tensor } from '../tensor.js';
 import { checkDraftGraph } from './check-graph.js';
 import {
@@ -32,6 +39,7 @@ import { Kernel } from './kernel.js';
 import { describeOps } from './op-catalog.js';
 import { modelIO } from './predict.js';
 import { TrainRunner, TrainSession, makeDataset } from './train-session.js';
+import { closeWorkerLanes } from './lane-training.js';
 import { prepareTrainingDevices, wantsWebGPU, webgpuPins } from './training-device.js';
 import { parseCsv } from '../data/csv-table.js';
 import { previewClassificationSet, previewCsvTable, previewImageSet } from '../data/preview.js';
@@ -47,6 +55,11 @@ const DEFAULT_TRAIN_SIZE = 300;
 
 export interface EngineServer {
   receive(request: EngineRequest): void;
+  /**
+   * Ends the server's work before its worker goes: stops training (after the step in flight),
+   * forgets the notebook kernel's names and closes this worker's CPU lanes.
+   */
+  close(): Promise<void>;
 }
 
 /** Runs `task` on a later task (after messages already queued are delivered). */
@@ -137,13 +150,22 @@ export function createEngineServer(
     request: Extract<EngineRequest, { type: 'train/start' }>,
     data?: { readonly train: ClassificationSet; readonly validation: ClassificationSet },
   ): void => {
+    // Read before the running session stops: a file that does not fit changes nothing.
+    const weights = request.weights ? decodeWeights(request.graph, request.weights).values : null;
     training?.runner.stop();
     training = null;
-    const session = new TrainSession(request.graph, request.dataset, request.config, {
-      ...(data !== undefined ? { data } : {}),
-      ...(request.size !== undefined ? { size: request.size } : {}),
-      ...(request.validateEvery !== undefined ? { validateEvery: request.validateEvery } : {}),
-    });
+    let session: TrainSession;
+    try {
+      session = new TrainSession(request.graph, request.dataset, request.config, {
+        ...(data !== undefined ? { data } : {}),
+        ...(request.size !== undefined ? { size: request.size } : {}),
+        ...(request.validateEvery !== undefined ? { validateEvery: request.validateEvery } : {}),
+        ...(weights ? { weights } : {}),
+      });
+    } catch (error) {
+      if (weights) dispose([...weights.values()]);
+      throw error;
+    }
     const id = request.id;
     const runner = new TrainRunner(
       session,
@@ -213,6 +235,36 @@ export function createEngineServer(
       case 'train/views':
         needTraining().session.learned.force();
         break;
+      case 'weights/check': {
+        let problems: string[];
+        let info = { step: 0, dataset: '' };
+        try {
+          problems = weightsProblems(request.graph, request.bytes);
+          if (problems.length === 0) info = weightsInfo(request.bytes);
+        } catch (error) {
+          return refuse(request.id, error);
+        }
+        return reply({
+          type: 'weights/checked',
+          id: request.id,
+          problem: problems.length > 0 ? describeProblems(problems) : null,
+          step: info.step,
+          dataset: info.dataset,
+        });
+      }
+      case 'weights/save': {
+        let params: ReadonlyMap<string, Tensor>;
+        try {
+          params = trainedWeights(request.graph);
+        } catch (error) {
+          return refuse(request.id, error);
+        }
+        const dataset = training?.runner.session.dataset ?? '';
+        encodeWeights(request.graph, params, { step: request.step, dataset })
+          .then((bytes) => reply({ type: 'weights/file', id: request.id, bytes }))
+          .catch((error: unknown) => refuse(request.id, error));
+        return;
+      }
       case 'code/graph': {
         let graph: Graph;
         try {
@@ -331,6 +383,15 @@ export function createEngineServer(
   };
 
   return {
+    async close() {
+      const runner = training?.runner;
+      training = null;
+      runner?.stop();
+      await runner?.session.idle();
+      kernel?.reset();
+      kernel = null;
+      await closeWorkerLanes();
+    },
     receive(request) {
       switch (request.type) {
         case 'listOps':

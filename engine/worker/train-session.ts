@@ -37,7 +37,9 @@ import {
   DeviceTrainer,
   type DeviceStepResult,
   type DeviceTransfer,
+  type StepEvent,
   placeTraining,
+  timelineLane,
   singleDevice,
   splitPins,
 } from '../train/device-trainer.js';
@@ -198,6 +200,11 @@ export class TrainSession {
        * the config asks for 2 or more lanes); null trains on one thread.
        */
       readonly lanes?: LaneSource | null;
+      /**
+       * Parameter values to start from instead of the seeded ones (a weights file's; checked
+       * against the graph by the caller). The session owns them from now on.
+       */
+      readonly weights?: ReadonlyMap<string, Tensor>;
     } = {},
   ) {
     if (!DATASETS.includes(dataset) && !options.data)
@@ -207,6 +214,7 @@ export class TrainSession {
     this.graph = graph;
     this.config = trainConfigFrom(config);
     this.dataset = dataset;
+    if (options.weights) this.graph.adoptParameters(options.weights);
     this.trainer = new Trainer(this.graph, this.config);
     const size = options.size ?? 300;
     this.train = keepSet(options.data?.train ?? makeDataset(dataset, size, this.config.seed));
@@ -242,6 +250,8 @@ export class TrainSession {
       options.lanes === undefined ? workerLanesFor(config.lanes) : options.lanes,
       config,
     );
+    // Weights from a file: show how well they do before any step.
+    if (options.weights) this.validate();
   }
 
   get stepCount(): number {
@@ -497,14 +507,20 @@ export class TrainSession {
       device.trainer.endEpoch();
     }
     // On one device the whole step is queued now: its ops' events make the lanes timeline,
-    // and the gradients along the edges are measured on the device.
+    // and the gradients along the edges are measured on the device. A mixed placement's step
+    // awaits its transfers, so it records its own events and returns them.
     const t0 = performance.now();
-    const record = this.views && device.device !== null && (observe || t0 >= this.nextDeviceView);
-    if (record) {
-      this.nextDeviceView = t0 + Math.max(this.viewIntervalMs, DEVICE_VIEW_INTERVAL_MS);
-      this.recorder.clear().start();
-    }
-    let run: Promise<DeviceStepResult & { readonly edges?: readonly EdgeGradient[] }>;
+    const record = this.views && (observe || t0 >= this.nextDeviceView);
+    const recordHere = record && device.device !== null;
+    if (record) this.nextDeviceView = t0 + Math.max(this.viewIntervalMs, DEVICE_VIEW_INTERVAL_MS);
+    if (recordHere) this.recorder.clear().start();
+    let run: Promise<
+      DeviceStepResult & {
+        readonly edges?: readonly EdgeGradient[];
+        readonly events?: readonly StepEvent[];
+        readonly startedAt?: number;
+      }
+    >;
     try {
       run = record ? device.stepMeasuringEdges(batch.x, batch.y) : device.step(batch.x, batch.y);
     } catch (e) {
@@ -512,19 +528,18 @@ export class TrainSession {
       this.inFlight--;
       throw e;
     } finally {
-      if (record) this.recorder.stop();
+      if (recordHere) this.recorder.stop();
     }
-    const timeline = record
-      ? this.recorder.events().map((e): TimelineEntry => ({
-          node: e.node,
-          op: e.op,
-          lane: e.lane,
-          device: e.device,
-          start: e.start - t0,
-          end: e.end - t0,
-          phase: e.phase,
-        }))
-      : null;
+    const entry = (e: StepEvent, from = t0): TimelineEntry => ({
+      node: e.node,
+      op: e.op,
+      lane: timelineLane(e.device, e.lane),
+      device: e.device,
+      start: e.start - from,
+      end: e.end - from,
+      phase: e.phase,
+    });
+    const timeline = recordHere ? this.recorder.events().map((e) => entry(e)) : null;
     // Results are applied in order, each after the one before has finished (it may await a
     // copy of the parameters for validation).
     const previous = this.flight;
@@ -535,7 +550,8 @@ export class TrainSession {
           size: batch.y.shape[0]!,
           observe,
           t0,
-          timeline,
+          // A placed step's times count from when it began, after the steps before it.
+          timeline: timeline ?? r.events?.map((e) => entry(e, r.startedAt)) ?? null,
         });
       })
       .finally(() => {
@@ -644,9 +660,8 @@ export class TrainSession {
   private lanesNote: string | null = null;
 
   private useLanes(source: LaneSource | null, config: TrainSessionConfig): void {
-    // Devices other than the CPU run their own way; lanes are for the CPU step. Batch norm's
-    // running statistics are blended from forward values the lanes' run does not hand back.
-    if (source === null || this.device !== null || this.trainer.runningStats.length > 0) return;
+    // Devices other than the CPU run their own way; lanes are for the CPU step.
+    if (source === null || this.device !== null) return;
     const wanted = laneCount(config.lanes, hostCores());
     const auto = config.lanes === undefined || config.lanes === 'auto';
     if (wanted < 2 && !auto) return;
@@ -663,12 +678,11 @@ export class TrainSession {
     this.lanes = source;
     this.lanesWanted = config.lanes === undefined || config.lanes === 'auto' ? Infinity : wanted;
     const output = this.graph.outputs.find((o) => o.name === 'logits' || o.name === 'output');
-    this.laneGradients = new LaneGradients(this.graph, {
-      data: this.dataId,
-      label: this.labelId,
-      loss: 'loss',
-      output: output!.name,
-    });
+    this.laneGradients = new LaneGradients(
+      this.graph,
+      { data: this.dataId, label: this.labelId, loss: 'loss', output: output!.name },
+      this.trainer.runningStats,
+    );
   }
 
   /** Queues one step on the lanes behind the steps already queued (each reads the last's weights). */
@@ -739,9 +753,8 @@ export class TrainSession {
     const summary = measured
       ? { ...measured, loss, accuracy }
       : { loss, accuracy, edges: [], devices };
-    const size = indices.length;
     this.finishStep(summary, instrument, t0, timelineT0, (node) =>
-      this.laneGradients!.phaseOf(node, size),
+      this.laneGradients!.phaseOf(node),
     );
   }
 

@@ -14,6 +14,7 @@ import { DataPanel } from '../data/DataPanel.js';
 import { ExportImport } from '../files/export-dialog.js';
 import type { Host } from '../host/host.js';
 import { Inspector } from '../inspector/Inspector.js';
+import { canvasLink } from '../notebook/canvas-link.js';
 import { NotebookProvider, useViewMode } from '../notebook/context.js';
 import type { Notebook } from '../notebook/notebook.js';
 import { NotebookView } from '../notebook/NotebookView.js';
@@ -77,7 +78,7 @@ function SidePanel({ training, services }: { training: Training; services?: AppS
         </aside>
       ) : (
         <aside className="wg-inspector" aria-label="Train">
-          <TrainPanel training={training} />
+          <TrainPanel training={training} {...(services ? { host: services.host } : {})} />
         </aside>
       )}
     </div>
@@ -176,6 +177,11 @@ export function App({
     [client, editor],
   );
   useEffect(() => () => learn?.teaching.dispose(), [learn]);
+  // The notebook's graph cells put their graphs on this canvas and read its document back.
+  const notebook = services?.notebook;
+  useEffect(() => {
+    notebook?.attachCanvas(canvasLink(editor));
+  }, [notebook, editor]);
   const canvasShell = (
     <Shell editor={editor} files={files} training={training} services={services} />
   );

@@ -52,7 +52,11 @@ export function StatusBar({ files }: { files: Files }) {
       <span>{nodes} nodes</span>
       <span>{formatCount(params)} parameters</span>
       <span className="wg-status__spacer" />
-      {message && <span className="wg-status__message">{message}</span>}
+      {message && (
+        <span className="wg-status__message" data-testid="status-message">
+          {message}
+        </span>
+      )}
     </footer>
   );
 }

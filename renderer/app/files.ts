@@ -5,7 +5,7 @@
  */
 
 import { createStore, type StoreApi } from 'zustand/vanilla';
-import type { Host, HostFile, OpenedFile } from '../host/host.js';
+import type { Host, HostFile, OpenedFile, WeightsToSave } from '../host/host.js';
 import {
   modelFileName,
   notebookNameFor,
@@ -14,6 +14,13 @@ import {
   serializeModel,
 } from '../files/model-file.js';
 import { serializeDocument } from '../state/document.js';
+import type { WeightsForSave } from '../state/training.js';
+import {
+  readWeightsRef,
+  sha256Hex,
+  weightsFileName,
+  withWeightsRef,
+} from '../files/weights-ref.js';
 import type { Editor } from '../state/editor.js';
 
 export interface FileState {
@@ -35,9 +42,20 @@ export interface NotebookFiles {
   reset(): void;
 }
 
+/**
+ * What files need of training (renderer/state/training.ts's Training): the weights to write
+ * beside the notebook, and taking the weights found beside one.
+ */
+export interface WeightsKeeper {
+  weightsForSave(): Promise<WeightsForSave>;
+  loadWeights(bytes: Uint8Array, name: string): Promise<string | null>;
+  forgetWeights(): void;
+}
+
 export class Files {
   readonly state: StoreApi<FileState>;
   private notebook: NotebookFiles | null = null;
+  private weights: WeightsKeeper | null = null;
 
   constructor(
     private readonly editor: Editor,
@@ -55,6 +73,11 @@ export class Files {
     this.notebook = notebook;
   }
 
+  /** Saves the trained weights beside the notebook, and loads those found beside one. */
+  attachWeights(weights: WeightsKeeper): void {
+    this.weights = weights;
+  }
+
   /** Whether an op is known, once the catalog has arrived (before that, nothing is replaced). */
   private isKnownOp(): ((op: string) => boolean) | undefined {
     const catalog = this.editor.catalog.getState();
@@ -70,19 +93,40 @@ export class Files {
       // A `.json` graph from an earlier build is saved as a new notebook beside it, never over it.
       const target = file && notebookNameFor(file.name) === file.name ? file : undefined;
       const graphText = serializeModel(this.editor.doc);
-      const text = this.notebook ? this.notebook.write(graphText) : graphText;
-      const saved = await this.host.saveFile(
-        text,
-        current ? notebookNameFor(current.name) : modelFileName(this.editor.doc.graph.name),
-        target,
-      );
-      if (saved) this.notebook?.saved(text);
-      if (saved)
+      const written = this.notebook ? this.notebook.write(graphText) : graphText;
+      const weights = await this.weights?.weightsForSave();
+      const text = withWeightsRef(written, null);
+      const name = current
+        ? notebookNameFor(current.name)
+        : modelFileName(this.editor.doc.graph.name);
+      let withWeights: WeightsToSave | undefined;
+      if (weights && 'bytes' in weights) {
+        const ref = {
+          file: weightsFileName(target?.name ?? name),
+          step: weights.step,
+          bytes: weights.bytes.byteLength,
+          sha256: await sha256Hex(weights.bytes),
+        };
+        withWeights = { bytes: weights.bytes, text: withWeightsRef(written, ref) };
+      }
+      const saved = await this.host.saveFile(text, name, target, withWeights);
+      if (saved) {
+        const savedText = withWeights && saved.weightsName ? withWeights.text : text;
+        this.notebook?.saved(savedText);
+        const note =
+          weights && 'skipped' in weights
+            ? `; the trained weights were not saved: ${weights.skipped}`
+            : withWeights && !saved.weightsName
+              ? '; without its trained weights'
+              : saved.weightsName
+                ? ` and its trained weights (${saved.weightsName})`
+                : '';
         this.state.setState({
           file: saved,
           savedRevision: revision,
-          message: `Saved ${saved.name}`,
+          message: `Saved ${saved.name}${note}`,
         });
+      }
     } catch (error) {
       this.state.setState({ message: `Could not save: ${messageOf(error)}` });
     }
@@ -106,19 +150,63 @@ export class Files {
       const model = parseModel(opened.text, this.isKnownOp());
       this.editor.load(model.doc, `Open ${opened.name}`);
       this.notebook?.opened(opened.text);
+      this.weights?.forgetWeights();
       const notice = placeholderNotice(model.placeholders);
+      const message = `Opened ${opened.name}${notice ? `: ${notice}` : ''}`;
       this.state.setState({
         file: opened,
         savedRevision: this.editor.document.getState().revision,
-        message: `Opened ${opened.name}${notice ? `: ${notice}` : ''}`,
+        message,
       });
+      void this.loadWeightsBeside(opened, message);
     } catch (error) {
       this.state.setState({ message: `Could not open the file: ${messageOf(error)}` });
     }
   }
 
+  /**
+   * Loads the weights that came with an opened notebook, or says why not: missing, changed
+   * since the notebook was saved, or not fitting the model. The notebook stays open either way.
+   */
+  private async loadWeightsBeside(opened: OpenedFile, opening: string): Promise<void> {
+    const ref = readWeightsRef(opened.text);
+    const say = (more: string): void => {
+      if (this.state.getState().file === opened)
+        this.state.setState({ message: `${opening}${more}` });
+    };
+    if (!this.weights) return;
+    if (!opened.weights) {
+      if (ref)
+        say(
+          `; its trained weights (${ref.file}, step ${ref.step.toLocaleString('en-US')}) were ` +
+            'not found beside it, so the model starts from its initial values',
+        );
+      return;
+    }
+    const { name, bytes } = opened.weights;
+    const changed = ref !== null && (await sha256Hex(bytes)) !== ref.sha256;
+    const problem = await this.weights.loadWeights(bytes, name);
+    if (problem !== null) say(`; ${problem}`);
+    else
+      say(
+        ` with its trained weights (${name})` +
+          (changed ? '; the weights file changed since the notebook was saved' : ''),
+      );
+  }
+
+  /**
+   * Takes the weights of a model just imported (ONNX) as the document's: the model starts from
+   * them, and Save writes them beside the notebook. Resolves with why not, or null.
+   */
+  async adoptWeights(bytes: Uint8Array, name: string): Promise<string | null> {
+    if (!this.weights) return null;
+    this.weights.forgetWeights();
+    return this.weights.loadWeights(bytes, name);
+  }
+
   newDocument(): void {
     this.editor.newDocument();
+    this.weights?.forgetWeights();
     this.notebook?.reset();
     this.state.setState({
       file: null,

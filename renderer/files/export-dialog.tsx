@@ -280,12 +280,18 @@ export function ExportImport({
       const imported = await client.importOnnx(opened.bytes, opened.name);
       await editor.whenReady();
       editor.load(documentFromFile(imported.graph), `Import ${opened.name}`);
+      // The file's weights become the model's: Save writes them beside the notebook.
+      const weightsProblem = imported.weights
+        ? await files.adoptWeights(imported.weights, opened.name)
+        : null;
       const { placeholders } = imported.report;
       say(
-        placeholders.length === 0
+        (placeholders.length === 0
           ? `Imported ${opened.name}: ${imported.report.onnxNodes} ONNX nodes at opset ${imported.report.opset}`
           : `Imported ${opened.name} with ${placeholders.length} unsupported node(s): ` +
-              [...new Set(placeholders.map((p) => p.op))].join(', '),
+            [...new Set(placeholders.map((p) => p.op))].join(', ')) +
+          (imported.weights && weightsProblem === null ? ', with its weights' : '') +
+          (weightsProblem !== null ? `; ${weightsProblem}` : ''),
       );
       if (placeholders.length > 0 || imported.report.warnings.length > 0)
         setReport({ name: opened.name, report: imported.report });

@@ -40,6 +40,10 @@ export function performHostCommand(command: HostCommand, targets: HostCommandTar
     case 'fitView':
     case 'run':
     case 'stop':
+    case 'group':
+    case 'ungroup':
+    case 'autoLayout':
+    case 'shortcuts':
       (targets.events ?? window).dispatchEvent(
         new CustomEvent(HOST_COMMAND_EVENT, { detail: command }),
       );

@@ -6,7 +6,8 @@
  * builds (renderer/files/model-file.ts tells them apart by content).
  */
 
-import type { FileKind, Host, HostFile, OpenedFile } from './host.js';
+import { WEIGHTS_EXTENSION, isWeightsFileName, weightsFileName } from '../files/weights-ref.js';
+import type { FileKind, Host, HostFile, OpenedFile, WeightsToSave } from './host.js';
 
 /** The parts of the File System Access API used here (not yet in TypeScript's DOM types). */
 interface PickerType {
@@ -23,7 +24,10 @@ interface WritableFileHandle {
   createWritable(): Promise<WritableFileStream>;
 }
 interface FileSystemAccess {
-  showOpenFilePicker?(options: { types: readonly PickerType[] }): Promise<WritableFileHandle[]>;
+  showOpenFilePicker?(options: {
+    types: readonly PickerType[];
+    multiple?: boolean;
+  }): Promise<WritableFileHandle[]>;
   showSaveFilePicker?(options: {
     suggestedName: string;
     types: readonly PickerType[];
@@ -41,6 +45,11 @@ const OPEN_TYPES: readonly PickerType[] = [
 const SAVE_TYPES: readonly PickerType[] = [
   { description: 'Wiregrad notebook', accept: { [NOTEBOOK_MIME]: ['.ipynb'] } },
 ];
+/** The trained weights beside a notebook. */
+const WEIGHTS_TYPE: PickerType = {
+  description: 'Trained weights (safetensors)',
+  accept: { 'application/octet-stream': [WEIGHTS_EXTENSION] },
+};
 
 export const AUTOSAVE_KEY = 'wiregrad.autosave.v1';
 
@@ -56,24 +65,63 @@ function isHandle(value: unknown): value is WritableFileHandle {
   return typeof value === 'object' && value !== null && 'createWritable' in value;
 }
 
+/**
+ * The notebook among the files the user picked, with the weights file picked along with it
+ * (the browser cannot read a notebook's folder, so the user picks both). Throws when the
+ * choice holds no notebook.
+ */
+async function pickedNotebook<F extends { readonly name: string }>(
+  picked: readonly F[],
+  read: (file: F) => Promise<{ text?: string; bytes?: Uint8Array }>,
+): Promise<{ notebook: F; text: string; weights?: { name: string; bytes: Uint8Array } } | null> {
+  if (picked.length === 0) return null;
+  const notebook = picked.find((f) => !isWeightsFileName(f.name));
+  if (!notebook)
+    throw new Error(
+      'pick the notebook (.ipynb) to open; select its .safetensors file along with it to ' +
+        'bring its trained weights',
+    );
+  const weightsFile =
+    picked.find((f) => f.name === weightsFileName(notebook.name)) ??
+    picked.find((f) => isWeightsFileName(f.name));
+  const { text = '' } = await read(notebook);
+  if (!weightsFile) return { notebook, text };
+  const { bytes = new Uint8Array() } = await read(weightsFile);
+  return { notebook, text, weights: { name: weightsFile.name, bytes } };
+}
+
 /** Opens the browser's file chooser through a hidden input; null when the user cancels. */
 function uploadFile(): Promise<OpenedFile | null> {
   return new Promise((resolve, reject) => {
     const input = document.createElement('input');
     input.type = 'file';
-    input.accept = '.ipynb,.json';
+    input.multiple = true;
+    input.accept = `.ipynb,.json,${WEIGHTS_EXTENSION}`;
     input.addEventListener('change', () => {
-      const file = input.files?.[0];
-      if (!file) return resolve(null);
-      file.text().then((text) => resolve({ name: file.name, text }), reject);
+      pickedNotebook([...(input.files ?? [])], async (file) =>
+        isWeightsFileName(file.name)
+          ? { bytes: new Uint8Array(await file.arrayBuffer()) }
+          : { text: await file.text() },
+      ).then(
+        (picked) =>
+          resolve(
+            picked && {
+              name: picked.notebook.name,
+              text: picked.text,
+              ...(picked.weights ? { weights: picked.weights } : {}),
+            },
+          ),
+        reject,
+      );
     });
     input.addEventListener('cancel', () => resolve(null));
     input.click();
   });
 }
 
-function download(text: string, name: string): void {
-  const url = URL.createObjectURL(new Blob([text], { type: NOTEBOOK_MIME }));
+function download(data: string | Uint8Array, name: string): void {
+  const type = typeof data === 'string' ? NOTEBOOK_MIME : 'application/octet-stream';
+  const url = URL.createObjectURL(new Blob([data as BlobPart], { type }));
   const link = document.createElement('a');
   link.href = url;
   link.download = name;
@@ -82,39 +130,92 @@ function download(text: string, name: string): void {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
+async function writeHandle(handle: WritableFileHandle, data: string | Uint8Array): Promise<void> {
+  const stream = await handle.createWritable();
+  await stream.write(data);
+  await stream.close();
+}
+
 export function createBrowserHost(win: Window = window): Host {
   const fs = win as unknown as FileSystemAccess;
+  /**
+   * The weights file chosen for each notebook file (by its handle): Save writes both back
+   * without asking again, as it does the notebook alone.
+   */
+  const weightsHandles = new WeakMap<WritableFileHandle, WritableFileHandle>();
   return {
     kind: 'web',
     async openFile() {
       if (!fs.showOpenFilePicker) return uploadFile();
       try {
-        const [handle] = await fs.showOpenFilePicker({ types: OPEN_TYPES });
-        if (!handle) return null;
-        const file = await handle.getFile();
-        return { name: file.name, text: await file.text(), handle };
+        const handles = await fs.showOpenFilePicker({
+          types: [...OPEN_TYPES, WEIGHTS_TYPE],
+          multiple: true,
+        });
+        const picked = await pickedNotebook(handles, async (handle) => {
+          const file = await handle.getFile();
+          return isWeightsFileName(handle.name)
+            ? { bytes: new Uint8Array(await file.arrayBuffer()) }
+            : { text: await file.text() };
+        });
+        if (!picked) return null;
+        const handle = picked.notebook;
+        const weightsHandle = handles.find((h) => h.name === picked.weights?.name);
+        if (weightsHandle) weightsHandles.set(handle, weightsHandle);
+        return {
+          name: handle.name,
+          text: picked.text,
+          handle,
+          ...(picked.weights ? { weights: picked.weights } : {}),
+        };
       } catch (error) {
         if (isAbort(error)) return null;
         throw error;
       }
     },
-    async saveFile(text: string, suggestedName: string, target?: HostFile) {
+    async saveFile(
+      text: string,
+      suggestedName: string,
+      target?: HostFile,
+      weights?: WeightsToSave,
+    ) {
       if (!fs.showSaveFilePicker) {
-        download(text, suggestedName);
-        return { name: suggestedName };
+        // Downloads: the weights first, as on the desktop.
+        const weightsName = weightsFileName(suggestedName);
+        if (weights) download(weights.bytes, weightsName);
+        download(weights ? weights.text : text, suggestedName);
+        return { name: suggestedName, ...(weights ? { weightsName } : {}) };
       }
+      let handle: WritableFileHandle;
       try {
-        const handle = isHandle(target?.handle)
+        handle = isHandle(target?.handle)
           ? target.handle
           : await fs.showSaveFilePicker({ suggestedName, types: SAVE_TYPES });
-        const stream = await handle.createWritable();
-        await stream.write(text);
-        await stream.close();
-        return { name: handle.name, handle };
       } catch (error) {
         if (isAbort(error)) return null;
         throw error;
       }
+      let weightsName: string | undefined;
+      if (weights) {
+        // The page cannot write beside the notebook by itself: the user confirms the weights
+        // file once, and Save writes back to it from then on. Declining saves the notebook alone.
+        try {
+          const known = weightsHandles.get(handle);
+          const weightsHandle =
+            known ??
+            (await fs.showSaveFilePicker({
+              suggestedName: weightsFileName(handle.name),
+              types: [WEIGHTS_TYPE],
+            }));
+          await writeHandle(weightsHandle, weights.bytes);
+          weightsHandles.set(handle, weightsHandle);
+          weightsName = weightsHandle.name;
+        } catch (error) {
+          if (!isAbort(error)) throw error;
+        }
+      }
+      await writeHandle(handle, weights && weightsName ? weights.text : text);
+      return { name: handle.name, handle, ...(weightsName ? { weightsName } : {}) };
     },
     // Without the picker (other browsers) the page falls back to a download and an upload.
     ...(fs.showSaveFilePicker && fs.showOpenFilePicker

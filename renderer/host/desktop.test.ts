@@ -57,6 +57,31 @@ describe('the desktop host', () => {
     ]);
   });
 
+  it('passes trained weights both ways: beside the notebook on save, with it on open', async () => {
+    const bytes = new Uint8Array([7, 7]);
+    const { bridge, calls } = fakeBridge({
+      'file:save': { path: '/m/d.ipynb', name: 'd.ipynb', weightsName: 'd.safetensors' },
+      'file:open': {
+        path: '/m/d.ipynb',
+        name: 'd.ipynb',
+        text: 'nb',
+        weights: { name: 'd.safetensors', bytes },
+      },
+    });
+    const host = createDesktopHost(bridge);
+    expect(await host.saveFile('plain', 'd.ipynb', undefined, { bytes, text: 'ref' })).toEqual({
+      name: 'd.ipynb',
+      handle: '/m/d.ipynb',
+      weightsName: 'd.safetensors',
+    });
+    expect(calls[0]!.args[0]).toEqual({
+      text: 'plain',
+      suggestedName: 'd.ipynb',
+      weights: { bytes, text: 'ref' },
+    });
+    expect((await host.openFile())?.weights).toEqual({ name: 'd.safetensors', bytes });
+  });
+
   it('autosaves to main under the current file name and restores nothing itself', async () => {
     const { bridge, calls } = fakeBridge({
       'file:open': { path: '/m/a.ipynb', name: 'a.ipynb', text: 'nb' },

@@ -16,6 +16,7 @@ import {
   type HostCommand,
   type HostFile,
   type OpenedFile,
+  type WeightsToSave,
 } from './host.js';
 
 /** A file as main hands it over (`path` null for recovered work, which has no file yet). */
@@ -23,6 +24,7 @@ interface BridgeFile {
   readonly path: string | null;
   readonly name: string;
   readonly text: string;
+  readonly weights?: { readonly name: string; readonly bytes: Uint8Array };
 }
 
 /** A file kind as the export and import dialogs take it. */
@@ -38,8 +40,13 @@ export interface DesktopBridge {
   invoke(channel: 'file:open'): Promise<BridgeFile | null>;
   invoke(
     channel: 'file:save',
-    request: { text: string; suggestedName: string; path?: string },
-  ): Promise<{ path: string; name: string } | null>;
+    request: {
+      text: string;
+      suggestedName: string;
+      path?: string;
+      weights?: { bytes: Uint8Array; text: string };
+    },
+  ): Promise<{ path: string; name: string; weightsName?: string } | null>;
   invoke(
     channel: 'file:export',
     request: { bytes: Uint8Array; suggestedName: string; kind: BridgeKind },
@@ -65,9 +72,10 @@ declare global {
 const UNTITLED = 'Untitled model.ipynb';
 
 function toOpened(file: BridgeFile): OpenedFile {
+  const weights = file.weights ? { weights: file.weights } : {};
   return file.path === null
-    ? { name: file.name, text: file.text }
-    : { name: file.name, text: file.text, handle: file.path };
+    ? { name: file.name, text: file.text, ...weights }
+    : { name: file.name, text: file.text, handle: file.path, ...weights };
 }
 
 export function createDesktopHost(bridge: DesktopBridge): Host {
@@ -82,16 +90,26 @@ export function createDesktopHost(bridge: DesktopBridge): Host {
       currentName = file.name;
       return toOpened(file);
     },
-    async saveFile(text: string, suggestedName: string, target?: HostFile) {
+    async saveFile(
+      text: string,
+      suggestedName: string,
+      target?: HostFile,
+      weights?: WeightsToSave,
+    ) {
       const path = typeof target?.handle === 'string' ? target.handle : undefined;
       const saved = await bridge.invoke('file:save', {
         text,
         suggestedName,
         ...(path !== undefined ? { path } : {}),
+        ...(weights ? { weights: { bytes: weights.bytes, text: weights.text } } : {}),
       });
       if (!saved) return null;
       currentName = saved.name;
-      return { name: saved.name, handle: saved.path };
+      return {
+        name: saved.name,
+        handle: saved.path,
+        ...(saved.weightsName !== undefined ? { weightsName: saved.weightsName } : {}),
+      };
     },
     async saveBytes(bytes: Uint8Array, suggestedName: string, kind: FileKind) {
       const saved = await bridge.invoke('file:export', {

@@ -12,6 +12,24 @@ export interface HostFile {
 
 export interface OpenedFile extends HostFile {
   readonly text: string;
+  /**
+   * The trained weights beside the notebook (`model.safetensors` for `model.ipynb`), where the
+   * host found them: the desktop reads them from the same folder; the browser takes them when
+   * the user picks both files.
+   */
+  readonly weights?: { readonly name: string; readonly bytes: Uint8Array };
+}
+
+/** Trained weights to write beside a notebook, and the notebook's text that refers to them. */
+export interface WeightsToSave {
+  readonly bytes: Uint8Array;
+  readonly text: string;
+}
+
+/** Where a save went, and the name of the weights file written beside it, if any. */
+export interface SavedFile extends HostFile {
+  /** Set when `weights` were given and written; absent when the user declined or none were. */
+  readonly weightsName?: string;
 }
 
 /**
@@ -31,6 +49,10 @@ export const HOST_COMMANDS = [
   'fitView',
   'run',
   'stop',
+  'group',
+  'ungroup',
+  'autoLayout',
+  'shortcuts',
 ] as const;
 export type HostCommand = (typeof HOST_COMMANDS)[number];
 
@@ -55,8 +77,17 @@ export interface Host {
   /**
    * Saves `text`: over `target` when given and the host can write there, else where the user
    * chooses (or as a download). Resolves with where it went, or null when the user cancels.
+   * `weights.bytes` (safetensors) are written beside the notebook as `<name>.safetensors`,
+   * before the notebook, and then the notebook as `weights.text` (which refers to them); where
+   * they are not written (the user declined), the notebook is written as `text`. So a notebook
+   * never refers to weights that were not written.
    */
-  saveFile(text: string, suggestedName: string, target?: HostFile): Promise<HostFile | null>;
+  saveFile(
+    text: string,
+    suggestedName: string,
+    target?: HostFile,
+    weights?: WeightsToSave,
+  ): Promise<SavedFile | null>;
   /**
    * Saves binary contents (exports) where the user chooses; null when they cancel. Hosts
    * without it are given a download (renderer/files/export-save.ts).

@@ -1,13 +1,15 @@
 /**
- * A graph cell: a compact drawing of the canvas document (nodes where the canvas has them,
- * edges as curves) with its name and size, and a button that opens it in the canvas, which
- * stays the graph's editor. `GraphDrawing` draws any document the same way (a cell's traced
- * graph output uses it too).
+ * A graph cell: a compact drawing of its graph (nodes where the canvas has them, edges as
+ * curves) with its name and size, and "Edit on canvas", which makes it the active graph (the
+ * canvas stays the graph's editor). The active cell draws the canvas's live document and is
+ * marked; the others draw the graph they hold. `GraphDrawing` draws any document the same way (a
+ * cell's traced graph output uses it too).
  */
 
-import { type ReactNode, memo } from 'react';
+import { type ReactNode, memo, useMemo } from 'react';
 import { useDocumentState } from '../app/context.js';
-import type { EditorDocument } from '../state/document.js';
+import { type EditorDocument, documentFromFile } from '../state/document.js';
+import { useNotebookState } from './context.js';
 
 const NODE_W = 180;
 const NODE_H = 52;
@@ -48,24 +50,112 @@ function layoutBoxes(doc: EditorDocument): { boxes: Box[]; owner: Map<string, st
   return { boxes, owner };
 }
 
-export const GraphPreview = memo(function GraphPreview({ onOpen }: { onOpen: () => void }) {
+/** The number of values in the graph's parameters (those whose shape is written out). */
+export function parameterCount(doc: EditorDocument): number {
+  let total = 0;
+  for (const node of doc.graph.nodes) {
+    const shape = node.attrs.shape;
+    if (node.op !== 'parameter' || !Array.isArray(shape)) continue;
+    total += shape.reduce<number>((n, d) => n * (typeof d === 'number' && d > 0 ? d : 0), 1);
+  }
+  return total;
+}
+
+function EditButton({ onEdit, active }: { onEdit: () => void; active: boolean }) {
+  return (
+    <button
+      type="button"
+      className={`wg-button${active ? '' : ' wg-button--primary'}`}
+      data-testid="graph-cell-edit"
+      title={
+        active
+          ? 'This graph is on the canvas: go to the canvas'
+          : 'Put this graph on the canvas to edit, train and export it (the graph there now ' +
+            'stays in its own cell)'
+      }
+      onClick={onEdit}
+    >
+      <span className="wg-button__icon" aria-hidden="true">
+        ↗
+      </span>
+      <span>Edit on canvas</span>
+    </button>
+  );
+}
+
+const ACTIVE_BADGE = (
+  <span
+    className="wg-graphcell__badge"
+    data-testid="graph-cell-active"
+    title="The canvas edits, trains and exports this graph"
+  >
+    On canvas
+  </span>
+);
+
+/** The active graph cell: the canvas's live document. */
+const ActiveGraph = memo(function ActiveGraph({ onEdit }: { onEdit: () => void }) {
   const doc = useDocumentState((s) => s.doc);
   return (
     <GraphDrawing
       doc={doc}
-      onOpen={onOpen}
-      action={
-        <button type="button" className="wg-button" data-testid="open-in-canvas" onClick={onOpen}>
-          <span className="wg-button__icon" aria-hidden="true">
-            ↗
-          </span>
-          <span>Open in canvas</span>
-        </button>
-      }
+      onOpen={onEdit}
+      badge={ACTIVE_BADGE}
+      action={<EditButton onEdit={onEdit} active />}
       empty="The model is empty: open the canvas to add layers, or pick a template."
     />
   );
 });
+
+/** Another graph cell: the graph it holds, or why it cannot be read. */
+const HeldGraph = memo(function HeldGraph({
+  cellId,
+  onEdit,
+}: {
+  cellId: string;
+  onEdit: () => void;
+}) {
+  const slot = useNotebookState((s) => s.graphs[cellId]);
+  const read = useMemo((): { doc: EditorDocument } | { error: string } => {
+    if (!slot) return { error: 'this graph cell has no graph' };
+    if ('error' in slot) return { error: slot.error };
+    try {
+      return { doc: documentFromFile(slot.graph) };
+    } catch (error) {
+      return { error: error instanceof Error ? error.message : String(error) };
+    }
+  }, [slot]);
+  if ('error' in read)
+    return (
+      <div className="wg-graphcell is-broken" role="alert" data-testid="graph-cell-error">
+        <div className="wg-graphcell__head">
+          <span className="wg-graphcell__name">Unreadable graph</span>
+        </div>
+        <div className="wg-graphcell__empty">{read.error}</div>
+      </div>
+    );
+  return (
+    <GraphDrawing
+      doc={read.doc}
+      onOpen={onEdit}
+      action={<EditButton onEdit={onEdit} active={false} />}
+      empty="This model is empty: edit it on the canvas to add layers."
+    />
+  );
+});
+
+/** A graph cell's body: the canvas's document when it is active, else the graph it holds. */
+export function GraphPreview({
+  cellId,
+  active,
+  onEdit,
+}: {
+  cellId: string;
+  active: boolean;
+  onEdit: () => void;
+}) {
+  return active ? <ActiveGraph onEdit={onEdit} /> : <HeldGraph cellId={cellId} onEdit={onEdit} />;
+}
 
 /** A document drawn small, with its name, size and an action button in the head. */
 export const GraphDrawing = memo(function GraphDrawing({
@@ -74,14 +164,18 @@ export const GraphDrawing = memo(function GraphDrawing({
   action,
   empty,
   testId,
+  badge,
 }: {
   doc: EditorDocument;
   onOpen: () => void;
   action: ReactNode;
   empty: string;
   testId?: string;
+  /** Shown after the name (the active graph cell's mark). */
+  badge?: ReactNode;
 }) {
   const { boxes, owner } = layoutBoxes(doc);
+  const params = parameterCount(doc);
   const byId = new Map(boxes.map((b) => [b.id, b]));
   const minX = Math.min(0, ...boxes.map((b) => b.x));
   const minY = Math.min(0, ...boxes.map((b) => b.y));
@@ -115,8 +209,10 @@ export const GraphDrawing = memo(function GraphDrawing({
     <div className="wg-graphcell" data-testid={testId}>
       <div className="wg-graphcell__head">
         <span className="wg-graphcell__name">{doc.graph.name ?? 'Untitled model'}</span>
+        {badge}
         <span className="wg-graphcell__meta">
           {doc.graph.nodes.length} node{doc.graph.nodes.length === 1 ? '' : 's'} ·{' '}
+          {params.toLocaleString('en-US')} parameter{params === 1 ? '' : 's'} ·{' '}
           {doc.graph.outputs.length} output{doc.graph.outputs.length === 1 ? '' : 's'}
         </span>
         {action}

@@ -2,9 +2,11 @@
  * The Notebook view: a bar (run all, interrupt, restart, add cells, undo/redo, kernel status),
  * the trust banner of a notebook opened from a file, and the cells stacked. Markdown cells show
  * rendered and switch to editing on double-click or Enter; code cells edit in Monaco and run
- * with Shift+Enter or their Run button; the graph cell previews the canvas document.
+ * with Shift+Enter or their Run button; graph cells preview their graphs, the active one (the
+ * canvas's document) marked, and "Edit on canvas" makes a graph cell the active one.
  *
- * Keys (outside an editor): ↑/↓ select, Enter edits, Shift+Enter runs and moves on,
+ * Keys (outside an editor): ↑/↓ select, Enter edits (a graph cell: on the canvas), Shift+Enter
+ * runs and moves on,
  * Ctrl/⌘+Shift+Enter runs the code cells above, Ctrl/⌘+Z
  * and Ctrl/⌘+Shift+Z (or Y) undo and redo cell edits. Inside an editor, Escape leaves it.
  */
@@ -112,6 +114,13 @@ function NotebookBar() {
           testId="add-markdown-cell"
           title="Add a markdown cell below the selected one"
           onClick={() => notebook.setEditing(notebook.add('markdown', selected))}
+        />
+        <BarButton
+          label="Graph"
+          icon="+"
+          testId="add-graph-cell"
+          title="Add a graph cell (a new model) below the selected one"
+          onClick={() => notebook.addGraph(selected)}
         />
       </div>
       <div className="wg-toolbar__group">
@@ -260,6 +269,7 @@ const CellView = memo(function CellView({ cell, index }: { cell: Cell; index: nu
   const count = useNotebookState((s) => s.outputs[cell.id]?.count ?? null);
   const trusted = useNotebookState((s) => s.trusted);
   const isLast = useNotebookState((s) => s.cells[s.cells.length - 1]?.id === cell.id);
+  const active = useNotebookState((s) => s.active === cell.id);
   const root = useRef<HTMLDivElement>(null);
   useEffect(() => {
     if (focusRequest > 0) {
@@ -280,9 +290,10 @@ const CellView = memo(function CellView({ cell, index }: { cell: Cell; index: nu
   return (
     <div
       ref={root}
-      className={`wg-cell is-${cell.kind}${selected ? ' is-selected' : ''}${status ? ` is-${status}` : ''}`}
+      className={`wg-cell is-${cell.kind}${selected ? ' is-selected' : ''}${status ? ` is-${status}` : ''}${active ? ' is-active' : ''}`}
       data-testid={`cell-${index}`}
       data-kind={cell.kind}
+      data-active={cell.kind === 'graph' ? String(active) : undefined}
       data-cell-id={cell.id}
       tabIndex={-1}
       onMouseDown={() => {
@@ -310,7 +321,13 @@ const CellView = memo(function CellView({ cell, index }: { cell: Cell; index: nu
       <div className="wg-cell__body">
         {cell.kind === 'markdown' && <MarkdownBody cell={cell} selected={selected} />}
         {cell.kind === 'code' && <CodeBody cell={cell} index={index} />}
-        {cell.kind === 'graph' && <GraphPreview onOpen={() => notebook.setMode('canvas')} />}
+        {cell.kind === 'graph' && (
+          <GraphPreview
+            cellId={cell.id}
+            active={active}
+            onEdit={() => void notebook.activate(cell.id)}
+          />
+        )}
       </div>
       <div className="wg-cell__tools" aria-label="Cell actions">
         <button
@@ -333,17 +350,19 @@ const CellView = memo(function CellView({ cell, index }: { cell: Cell; index: nu
         >
           ↓
         </button>
-        {cell.kind !== 'graph' && (
-          <button
-            type="button"
-            className="wg-icon-button"
-            title="Delete cell"
-            data-testid="cell-delete"
-            onClick={() => notebook.remove(cell.id)}
-          >
-            ✕
-          </button>
-        )}
+        <button
+          type="button"
+          className="wg-icon-button"
+          title={
+            active
+              ? 'This graph is on the canvas: put another graph cell on the canvas to delete it'
+              : 'Delete cell'
+          }
+          data-testid="cell-delete"
+          onClick={() => notebook.remove(cell.id)}
+        >
+          ✕
+        </button>
       </div>
     </div>
   );
@@ -388,7 +407,7 @@ export function NotebookView() {
       const cell = s.cells.find((c) => c.id === selected);
       if (cell?.kind === 'markdown') notebook.setEditing(selected);
       else if (cell?.kind === 'code') notebook.focusEditor(selected);
-      else if (cell?.kind === 'graph') notebook.setMode('canvas');
+      else if (cell?.kind === 'graph') notebook.activate(selected);
       else handled = false;
     } else handled = false;
     if (handled) {
@@ -437,6 +456,12 @@ export function NotebookView() {
               +
             </span>
             <span>Markdown cell</span>
+          </button>
+          <button type="button" className="wg-button" onClick={() => notebook.addGraph()}>
+            <span className="wg-button__icon" aria-hidden="true">
+              +
+            </span>
+            <span>Graph cell</span>
           </button>
         </div>
       </div>

@@ -1,6 +1,7 @@
 /**
  * A code cell's rich values: a traced graph (drawn as the graph cell draws the model, with
- * "Open as graph", which loads it on the canvas as the model, laid out and undoable), a line
+ * "Open as graph", which adds it, laid out, as a new graph cell below the selected cell and puts
+ * it on the canvas; the model that was there stays in its own cell), a line
  * chart (SVG, axes with round ticks, a legend when there are several lines) and an image
  * (a canvas, small images scaled up with sharp pixels).
  */
@@ -9,7 +10,7 @@ import { memo, useEffect, useMemo, useRef } from 'react';
 import type { CellValue } from '../../engine/protocol/messages.js';
 import { useCatalog, useEditor } from '../app/context.js';
 import { layeredLayout } from '../state/auto-layout.js';
-import { type EditorDocument, documentFromFile } from '../state/document.js';
+import { type EditorDocument, documentFromFile, documentToFile } from '../state/document.js';
 import { buildView } from '../state/view.js';
 import { chartExtent, linePath, niceTicks, pointsPath, tickLabel } from './chart-geometry.js';
 import { useOptionalNotebook } from './context.js';
@@ -49,11 +50,15 @@ export const GraphOutput = memo(function GraphOutput({ value }: { value: GraphVa
       </div>
     );
   const open = () => {
+    if (notebook) {
+      // The button's cell was selected by the click that reached it: the new cell goes below.
+      notebook.addGraph(notebook.state.getState().selected, documentToFile(doc), true);
+      return;
+    }
     editor.load(doc, `Open graph ${doc.graph.name ?? 'from a cell'}`);
     editor.notify(
       'The cell’s graph is now the model; Undo on the canvas brings back the last one.',
     );
-    notebook?.setMode('canvas');
   };
   return (
     <GraphDrawing
@@ -66,7 +71,11 @@ export const GraphOutput = memo(function GraphOutput({ value }: { value: GraphVa
           type="button"
           className="wg-button"
           data-testid="open-as-graph"
-          title="Make this graph the model on the canvas (undoable)"
+          title={
+            notebook
+              ? 'Add this graph as a new graph cell and edit it on the canvas'
+              : 'Make this graph the model on the canvas (undoable)'
+          }
           onClick={open}
         >
           <span className="wg-button__icon" aria-hidden="true">

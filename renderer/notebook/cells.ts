@@ -1,7 +1,7 @@
 /**
  * The notebook document: an ordered list of cells, each markdown, code (TypeScript run by the
- * engine worker's kernel) or graph (the canvas document, which the canvas edits; a notebook
- * holds one). Cells are immutable values and every edit is a pure command returning the next
+ * engine worker's kernel) or graph (a model; a notebook holds one or more, and the active one is
+ * the canvas document, which the canvas edits). Cells are immutable values and every edit is a pure command returning the next
  * list and an undo label, as the canvas's commands do. Outputs are not part of the document
  * (running a cell is not an edit to undo); they live beside it, keyed by cell id.
  */
@@ -48,11 +48,19 @@ export function newCellId(): string {
   return `cell-${Date.now().toString(36)}-${random}-${idCounter.toString(36)}`;
 }
 
-/** A new cell; a graph cell's id is always the file format's graph cell id. */
-export function makeCell(kind: CellKind, source = '', id = newCellId()): Cell {
+/**
+ * A new cell. A graph cell without an id gets the file format's first graph cell id (what a
+ * notebook with one model uses); further graph cells are made with `makeGraphCell`.
+ */
+export function makeCell(kind: CellKind, source = '', id?: string): Cell {
   return kind === 'graph'
-    ? { id: GRAPH_CELL_ID, kind, source: '' }
-    : { id: id === GRAPH_CELL_ID ? newCellId() : id, kind, source };
+    ? { id: id ?? GRAPH_CELL_ID, kind, source: '' }
+    : { id: id === undefined || id === GRAPH_CELL_ID ? newCellId() : id, kind, source };
+}
+
+/** A new graph cell with an id of its own (for a second model and beyond). */
+export function makeGraphCell(): Cell {
+  return makeCell('graph', '', newCellId());
 }
 
 /** A new notebook: its model (the graph cell) and an empty code cell. */
@@ -81,11 +89,20 @@ export function addCell(cells: readonly Cell[], cell: Cell, index = cells.length
   };
 }
 
-/** Removes a cell. The graph cell holds the model, so it cannot be removed. */
-export function removeCell(cells: readonly Cell[], id: string): CellEdit {
+/**
+ * Removes a cell. The active graph cell (`active`, the canvas's model) and the last graph cell
+ * cannot be removed: the canvas always has a document.
+ */
+export function removeCell(cells: readonly Cell[], id: string, active?: string): CellEdit {
   const index = indexOf(cells, id);
-  if (cells[index]!.kind === 'graph')
+  const cell = cells[index]!;
+  if (cell.kind === 'graph' && cells.filter((c) => c.kind === 'graph').length === 1)
     throw new Error('the graph cell holds the model and cannot be removed; move it instead');
+  if (cell.kind === 'graph' && cell.id === active)
+    throw new Error(
+      'this graph cell is the model on the canvas and cannot be removed: choose ' +
+        '"Edit on canvas" on another graph cell first, then delete this one',
+    );
   return {
     cells: cells.filter((c) => c.id !== id),
     label: `Delete ${KIND_NAMES[cells[index]!.kind]}`,

@@ -9,15 +9,44 @@
  * Reading is tolerant: a plain graph document (`.json` of earlier builds) or a notebook with only
  * the graph cell opens as one graph cell; unknown cell types are skipped; a malformed output is
  * dropped rather than refusing the file (the graph reader has already accepted it).
+ *
+ * Several graph cells: the active one (the canvas's document) is written from the text the graph
+ * writer produced for the canvas; the others from their graphs, kept beside the cells by id. A
+ * graph cell whose graph cannot be read opens as a cell that says why and is written back
+ * exactly as it was, so opening and saving never loses it.
  */
 
+import type { GraphJSON } from '../../engine/graph/ir.js';
 import type { CellError, CellLog, CellValue } from '../../engine/protocol/messages.js';
-import { type Cell, type CellOutput, makeCell } from './cells.js';
+import {
+  GRAPH_CELL_ID,
+  activeGraphIndex,
+  graphCell,
+  isGraphCell,
+  readGraphEnvelope,
+  wiregradMetadata,
+} from '../../engine/protocol/notebook.js';
+import { type Cell, type CellOutput, makeCell, newCellId } from './cells.js';
 
-/** What a notebook holds besides the graph. */
+/**
+ * What a graph cell holds: its graph (layout in `meta.layout`), or, when the file's graph could
+ * not be read, the cell as it was in the file and why.
+ */
+export type GraphSlot =
+  | { readonly graph: GraphJSON }
+  | { readonly raw: Readonly<Record<string, unknown>>; readonly error: string };
+
+/** What a notebook holds besides the canvas's graph. */
 export interface NotebookContent {
   readonly cells: readonly Cell[];
   readonly outputs: Readonly<Record<string, CellOutput>>;
+  /**
+   * The graphs of graph cells by cell id. The active cell's entry may lag behind the canvas,
+   * which holds the live document; it is not written.
+   */
+  readonly graphs?: Readonly<Record<string, GraphSlot>>;
+  /** The id of the active graph cell (the canvas's document); the first graph cell if absent. */
+  readonly active?: string;
 }
 
 type Json = Record<string, unknown>;
@@ -175,19 +204,35 @@ function nbOutputs(output: CellOutput): Json[] {
 }
 
 /**
- * Adds the notebook's cells to the text `toNotebook` wrote (which has the graph cell only): the
- * graph cell keeps its place among them. The result is the file's text.
+ * Adds the notebook's cells to the text `toNotebook` wrote (which has the canvas's graph cell
+ * only): that cell takes the active graph cell's place and id, the other graph cells are written
+ * from `content.graphs`. The result is the file's text.
  */
 export function writeNotebookCells(graphNotebookText: string, content: NotebookContent): string {
   const notebook = JSON.parse(graphNotebookText) as Json;
   const graphCells = Array.isArray(notebook.cells) ? (notebook.cells as Json[]) : [];
-  const graphCell = graphCells[0];
+  const canvasCell = graphCells[0];
+  const active = content.active ?? content.cells.find((c) => c.kind === 'graph')?.id;
   const cells: Json[] = [];
   let graphWritten = false;
+  let graphCount = 0;
   for (const cell of content.cells) {
     if (cell.kind === 'graph') {
-      if (graphCell && !graphWritten) cells.push(graphCell);
-      graphWritten = true;
+      const slot = content.graphs?.[cell.id];
+      if (cell.id === active) {
+        if (canvasCell && !graphWritten) {
+          cells.push({ ...canvasCell, id: cell.id });
+          graphCount++;
+        }
+        graphWritten = true;
+      } else if (slot) {
+        cells.push(
+          'graph' in slot
+            ? (graphCell(slot.graph, cell.id) as unknown as Json)
+            : { ...slot.raw, id: cell.id },
+        );
+        graphCount++;
+      }
     } else if (cell.kind === 'markdown') {
       cells.push({
         id: cell.id,
@@ -207,37 +252,79 @@ export function writeNotebookCells(graphNotebookText: string, content: NotebookC
       });
     }
   }
-  if (graphCell && !graphWritten) cells.unshift(graphCell);
-  return `${JSON.stringify({ ...notebook, cells }, null, 1)}\n`;
+  if (canvasCell && !graphWritten) {
+    cells.unshift(canvasCell);
+    graphCount++;
+  }
+  const activeId = (canvasCell && !graphWritten ? canvasCell.id : active) ?? '';
+  const metadata = isRecord(notebook.metadata) ? notebook.metadata : {};
+  const wiregrad = isRecord(metadata.wiregrad) ? metadata.wiregrad : {};
+  return `${JSON.stringify(
+    {
+      ...notebook,
+      metadata: {
+        ...metadata,
+        wiregrad: { ...wiregrad, ...wiregradMetadata(graphCount, String(activeId)) },
+      },
+      cells,
+    },
+    null,
+    1,
+  )}\n`;
+}
+
+/** The content of a file with no cells of its own: one graph cell, the canvas's. */
+function graphOnly(): Required<NotebookContent> {
+  const cell = makeCell('graph');
+  return { cells: [cell], outputs: {}, graphs: {}, active: cell.id };
 }
 
 /**
  * The cells of a file the graph reader accepted: its markdown and code cells in order with the
- * graph cell where the graph was (first when the file is a plain graph document or has none).
+ * graph cells where their graphs were (one graph cell first when the file is a plain graph
+ * document or has none), each graph cell's graph, and which graph cell is active (the one the
+ * graph reader opened on the canvas).
  */
-export function readNotebookCells(text: string): NotebookContent {
+export function readNotebookCells(text: string): Required<NotebookContent> {
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
-    return { cells: [makeCell('graph')], outputs: {} };
+    return graphOnly();
   }
-  if (!isRecord(json) || !Array.isArray(json.cells))
-    return { cells: [makeCell('graph')], outputs: {} };
+  if (!isRecord(json) || !Array.isArray(json.cells)) return graphOnly();
+  const rawCells = json.cells as unknown[];
+  const activeIndex = activeGraphIndex({ metadata: json.metadata, cells: rawCells });
   const cells: Cell[] = [];
   const outputs: Record<string, CellOutput> = {};
+  const graphs: Record<string, GraphSlot> = {};
+  let active: string | undefined;
   const used = new Set<string>();
-  let hasGraph = false;
-  for (const raw of json.cells) {
+  let graphNumber = 0;
+  for (const [index, raw] of rawCells.entries()) {
     if (!isRecord(raw)) continue;
     const meta = isRecord(raw.metadata) ? raw.metadata : {};
     const wiregrad = isRecord(meta.wiregrad) ? meta.wiregrad : {};
     let id = typeof raw.id === 'string' && ID_PATTERN.test(raw.id) ? raw.id : undefined;
     if (id && used.has(id)) id = undefined;
-    if ('graph' in wiregrad) {
-      if (hasGraph) continue;
-      hasGraph = true;
-      cells.push(makeCell('graph', '', id));
+    if (isGraphCell(raw)) {
+      graphNumber++;
+      // The first graph cell may keep the format's graph cell id; later ones need their own.
+      const wanted = id ?? (graphNumber === 1 ? GRAPH_CELL_ID : newCellId());
+      const cell = makeCell('graph', '', used.has(wanted) ? newCellId() : wanted);
+      cells.push(cell);
+      if (index === activeIndex) active = cell.id;
+      try {
+        graphs[cell.id] = { graph: readGraphEnvelope(wiregrad.graph, 'its graph') };
+      } catch (error) {
+        graphs[cell.id] = {
+          raw,
+          error:
+            `Graph cell ${graphNumber} (cell ${index + 1}, id '${cell.id}') cannot be read: ` +
+            `${error instanceof Error ? error.message : String(error)}. It is kept as it was in ` +
+            'the file; fix it in a text editor or delete the cell',
+        };
+      }
     } else if (raw.cell_type === 'markdown' || raw.cell_type === 'code') {
       const cell = makeCell(raw.cell_type, sourceText(raw.source), id);
       cells.push(cell);
@@ -246,6 +333,14 @@ export function readNotebookCells(text: string): NotebookContent {
     }
     used.add(cells[cells.length - 1]?.id ?? '');
   }
-  if (!hasGraph) cells.unshift(makeCell('graph'));
-  return { cells, outputs };
+  if (active === undefined) {
+    const first = cells.find((c) => c.kind === 'graph');
+    if (first) active = first.id;
+    else {
+      const cell = makeCell('graph');
+      cells.unshift(cell);
+      active = cell.id;
+    }
+  }
+  return { cells, outputs, graphs, active };
 }

@@ -8,9 +8,16 @@
  * injected `startKernel`, so interrupting a runaway cell can terminate that worker without
  * touching the canvas's. A notebook opened from a file runs nothing until trusted; trust is
  * remembered per file content hash (`TrustList`), and what the user saves is trusted.
+ *
+ * Graph cells: a notebook holds one or more, each with its own graph (kept beside the cells by
+ * id, like outputs, so cell undo never rolls a graph back). Exactly one is active: its graph is
+ * the canvas's document, reached through the injected `CanvasLink`. Making another cell active
+ * writes the canvas's document back into the active cell first, so nothing is lost. The active
+ * cell cannot be deleted, and an undo or redo that would remove it is refused with a message.
  */
 
 import { createStore, type StoreApi } from 'zustand/vanilla';
+import type { GraphJSON } from '../../engine/graph/ir.js';
 import type { CellLog, CellRun } from '../../engine/protocol/messages.js';
 import {
   type Cell,
@@ -22,13 +29,29 @@ import {
   editSource,
   hashText,
   makeCell,
+  makeGraphCell,
   moveCell,
   newNotebookCells,
   removeCell,
   setKind,
   upstreamSignature,
 } from './cells.js';
-import { type NotebookContent, readNotebookCells, writeNotebookCells } from './notebook-file.js';
+import {
+  type GraphSlot,
+  type NotebookContent,
+  readNotebookCells,
+  writeNotebookCells,
+} from './notebook-file.js';
+
+/** What the notebook needs of the canvas: read its document, show another one. */
+export interface CanvasLink {
+  /** The canvas's document as a graph file (layout in `meta.layout`). */
+  current(): GraphJSON;
+  /** Replaces the canvas's document by `graph`; the canvas's undo history starts afresh. */
+  show(graph: GraphJSON, label: string): void;
+  /** Tells the user something wherever they are looking (the canvas's notice). */
+  notify?(text: string): void;
+}
 
 /** What the notebook needs of a kernel: the engine client's cell methods. */
 export interface KernelClient {
@@ -62,6 +85,13 @@ interface UndoEntry {
 export interface NotebookState {
   readonly cells: readonly Cell[];
   readonly outputs: Readonly<Record<string, CellOutput>>;
+  /**
+   * The graphs of graph cells by cell id. The active cell's entry is what it held when it last
+   * stopped being active (or was opened); the canvas holds its live document.
+   */
+  readonly graphs: Readonly<Record<string, GraphSlot>>;
+  /** The id of the active graph cell: the one whose graph is the canvas's document. */
+  readonly active: string;
   readonly past: readonly UndoEntry[];
   readonly future: readonly UndoEntry[];
   /** Counts cell edits (not runs); 0 for a fresh or just-opened notebook. */
@@ -87,6 +117,22 @@ export interface NotebookState {
 }
 
 const AUTOSAVE_KEY = 'wiregrad.notebook.autosave.v1';
+
+/** A new graph cell's model: an Input node to build from. */
+export function newGraph(name: string): GraphJSON {
+  return {
+    format: 'wiregrad.graph',
+    version: 1,
+    name,
+    nodes: [
+      { id: 'x', op: 'input', inputs: [], attrs: { shape: [-1, 2], dtype: 'f32', role: 'data' } },
+    ],
+    outputs: [],
+    meta: { layout: { x: { x: 0, y: 0 } } },
+  };
+}
+
+const graphName = (graph: GraphJSON | undefined): string => graph?.name?.trim() || 'Untitled model';
 const TRUST_KEY = 'wiregrad.notebook.trusted.v1';
 /** The autosave keeps the cells only (the canvas autosaves the graph): a stub marks its place. */
 const AUTOSAVE_STUB = JSON.stringify({
@@ -141,14 +187,18 @@ export class Notebook {
   private readonly storage: KeyValueStore | null;
   /** The text of the file last opened, until it is trusted. */
   private openedText: string | null = null;
+  private canvas: CanvasLink | null = null;
 
   constructor(private readonly options: NotebookOptions) {
     this.storage = options.storage ?? null;
     this.trust = new TrustList(this.storage);
     const restored = this.restoreAutosave();
+    const cells = restored?.cells ?? newNotebookCells();
     this.state = createStore<NotebookState>(() => ({
-      cells: restored?.cells ?? newNotebookCells(),
+      cells,
       outputs: restored?.outputs ?? {},
+      graphs: restored?.graphs ?? {},
+      active: restored?.active ?? cells.find((c) => c.kind === 'graph')!.id,
       past: [],
       future: [],
       revision: 0,
@@ -219,7 +269,7 @@ export class Notebook {
   remove(id: string): void {
     const cells = this.cells;
     const index = cells.findIndex((c) => c.id === id);
-    if (this.apply((c) => removeCell(c, id))) {
+    if (this.apply((c) => removeCell(c, id, this.state.getState().active))) {
       const next = this.cells[Math.min(index, this.cells.length - 1)];
       this.select(next?.id ?? null);
     }
@@ -242,7 +292,7 @@ export class Notebook {
   undo(): void {
     const s = this.state.getState();
     const entry = s.past[s.past.length - 1];
-    if (!entry) return;
+    if (!entry || !this.keepsActive(entry.before, `Undo ${entry.label}`)) return;
     this.state.setState({
       cells: entry.before,
       past: s.past.slice(0, -1),
@@ -254,13 +304,93 @@ export class Notebook {
   redo(): void {
     const s = this.state.getState();
     const entry = s.future[0];
-    if (!entry) return;
+    if (!entry || !this.keepsActive(entry.after, `Redo ${entry.label}`)) return;
     this.state.setState({
       cells: entry.after,
       past: [...s.past, entry],
       future: s.future.slice(1),
       revision: s.revision + 1,
     });
+  }
+
+  /** Whether `cells` still hold the active graph cell; says why not when they do not. */
+  private keepsActive(cells: readonly Cell[], what: string): boolean {
+    const active = this.state.getState().active;
+    if (cells.some((c) => c.id === active)) return true;
+    this.say(
+      `${what} would remove the graph cell on the canvas: choose "Edit on canvas" on another ` +
+        'graph cell first.',
+    );
+    return false;
+  }
+
+  // ---- graph cells --------------------------------------------------------------------------
+
+  /** Connects the canvas, whose document is the active graph cell's graph. */
+  attachCanvas(canvas: CanvasLink): void {
+    this.canvas = canvas;
+  }
+
+  /**
+   * Adds a graph cell after `afterId` (or at the end) holding `graph` (a new model with an
+   * Input node when omitted) and selects it; `activate` puts it on the canvas. Returns its id.
+   */
+  addGraph(afterId?: string | null, graph?: GraphJSON, activate = false): string {
+    const cell = makeGraphCell();
+    const cells = this.cells;
+    const count = cells.filter((c) => c.kind === 'graph').length;
+    const slot = { graph: graph ?? newGraph(`Model ${count + 1}`) };
+    this.state.setState({ graphs: { ...this.state.getState().graphs, [cell.id]: slot } });
+    const at = afterId ? cells.findIndex((c) => c.id === afterId) + 1 : cells.length;
+    this.apply((c) => addCell(c, cell, at <= 0 ? cells.length : at));
+    this.select(cell.id);
+    if (activate) this.activate(cell.id);
+    return cell.id;
+  }
+
+  /** The graph a graph cell holds now: the canvas's for the active cell. */
+  graphOf(id: string): GraphSlot | null {
+    const s = this.state.getState();
+    if (id === s.active && this.canvas) return { graph: this.canvas.current() };
+    return s.graphs[id] ?? null;
+  }
+
+  /**
+   * Makes a graph cell the active one and shows the canvas: the canvas's document is written
+   * back into the cell it came from first, then the cell's graph replaces it. Refused with a
+   * message for a cell whose graph could not be read. Returns whether the cell is active.
+   */
+  activate(id: string): boolean {
+    const s = this.state.getState();
+    const cell = s.cells.find((c) => c.id === id);
+    if (!cell || cell.kind !== 'graph') return false;
+    if (id === s.active) {
+      this.setMode('canvas');
+      return true;
+    }
+    const slot = s.graphs[id];
+    if (!slot || !('graph' in slot)) {
+      this.say(
+        slot && 'error' in slot
+          ? `This graph cell cannot go on the canvas. ${slot.error}.`
+          : 'This graph cell has no graph.',
+      );
+      return false;
+    }
+    if (!this.canvas) {
+      this.say('There is no canvas to edit this graph on.');
+      return false;
+    }
+    const previous = this.canvas.current();
+    const graphs = { ...s.graphs, [s.active]: { graph: previous } };
+    this.state.setState({ graphs, active: id });
+    this.canvas.show(slot.graph, `Edit ${graphName(slot.graph)}`);
+    const message =
+      `“${graphName(slot.graph)}” is on the canvas; “${graphName(previous)}” is kept in its ` +
+      'cell. The canvas’s undo history starts afresh with each switch.';
+    this.state.setState({ mode: 'canvas', message });
+    this.canvas.notify?.(message);
+    return true;
   }
 
   // ---- view ---------------------------------------------------------------------------------
@@ -515,7 +645,12 @@ export class Notebook {
   /** The file text with the cells added to what the graph writer produced. */
   write(graphNotebookText: string): string {
     const s = this.state.getState();
-    return writeNotebookCells(graphNotebookText, { cells: s.cells, outputs: s.outputs });
+    return writeNotebookCells(graphNotebookText, {
+      cells: s.cells,
+      outputs: s.outputs,
+      graphs: s.graphs,
+      active: s.active,
+    });
   }
 
   /** The user saved `text`: they wrote it, so opening it again is trusted. */
@@ -529,6 +664,16 @@ export class Notebook {
     const trusted = this.trust.has(text);
     this.openedText = trusted ? null : text;
     this.replace(content, trusted);
+    const broken = Object.entries(content.graphs).filter(
+      ([id, slot]) => 'error' in slot && id !== content.active,
+    );
+    if (broken.length > 0) {
+      const text =
+        broken.map(([, slot]) => ('error' in slot ? slot.error : '')).join('. ') +
+        '. The other cells opened as saved.';
+      this.say(text);
+      this.canvas?.notify?.(text);
+    }
   }
 
   /** A new, empty (and trusted) notebook. */
@@ -542,6 +687,8 @@ export class Notebook {
     this.state.setState({
       cells: content.cells,
       outputs: content.outputs,
+      graphs: content.graphs ?? {},
+      active: content.active ?? content.cells.find((c) => c.kind === 'graph')!.id,
       past: [],
       future: [],
       revision: 0,
@@ -556,13 +703,16 @@ export class Notebook {
 
   // ---- autosave -----------------------------------------------------------------------------
 
-  private restoreAutosave(): (NotebookContent & { trusted: boolean }) | null {
+  private restoreAutosave(): (Required<NotebookContent> & { trusted: boolean }) | null {
     const text = this.storage?.getItem(AUTOSAVE_KEY);
     if (!text) return null;
     try {
       const saved = JSON.parse(text) as { text?: unknown; trusted?: unknown };
       if (typeof saved.text !== 'string') return null;
-      return { ...readNotebookCells(saved.text), trusted: saved.trusted === true };
+      const content = readNotebookCells(saved.text);
+      // The active cell's graph is the canvas's (autosaved by the canvas): a stub here.
+      const { [content.active]: _stub, ...graphs } = content.graphs;
+      return { ...content, graphs, trusted: saved.trusted === true };
     } catch {
       return null;
     }
@@ -573,7 +723,12 @@ export class Notebook {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const save = () => {
       const s = this.state.getState();
-      const text = writeNotebookCells(AUTOSAVE_STUB, { cells: s.cells, outputs: s.outputs });
+      const text = writeNotebookCells(AUTOSAVE_STUB, {
+        cells: s.cells,
+        outputs: s.outputs,
+        graphs: s.graphs,
+        active: s.active,
+      });
       try {
         this.storage?.setItem(AUTOSAVE_KEY, JSON.stringify({ text, trusted: s.trusted }));
       } catch {
@@ -584,6 +739,8 @@ export class Notebook {
       if (
         s.cells === previous.cells &&
         s.outputs === previous.outputs &&
+        s.graphs === previous.graphs &&
+        s.active === previous.active &&
         s.trusted === previous.trusted
       )
         return;

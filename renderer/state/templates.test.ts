@@ -1,11 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { checkDraftGraph } from '../../engine/worker/check-graph.js';
 import { TEMPLATES } from './templates.js';
+import { datasetForModel } from './training.js';
 import { buildView } from './view.js';
 import cnnMnist from '../../examples/cnn-mnist.json';
+import mlpMnist from '../../examples/mlp-mnist.json';
 import mlpSpiral from '../../examples/mlp-spiral.json';
 
-const FILES: Record<string, unknown> = { 'mlp-spiral.json': mlpSpiral, 'cnn-mnist.json': cnnMnist };
+const FILES: Record<string, unknown> = {
+  'mlp-spiral.json': mlpSpiral,
+  'cnn-mnist.json': cnnMnist,
+  'mlp-mnist.json': mlpMnist,
+};
 const example = (file: string) => FILES[file] as Record<string, unknown>;
 
 const template = (name: string) => TEMPLATES.find((t) => t.name === name)!.build();
@@ -25,6 +31,27 @@ describe('templates', () => {
     const { graph } = template('cnn');
     expect(graph.nodes).toEqual(file.nodes);
     expect(graph.outputs).toEqual(file.outputs);
+  });
+
+  it('the MNIST MLP template is examples/mlp-mnist.json with a 128-wide hidden layer', () => {
+    const file = example('mlp-mnist.json') as { nodes: { id: string; op: string }[] };
+    const { graph } = template('mnist-mlp');
+    expect(graph.nodes.map((n) => [n.id, n.op])).toEqual(file.nodes.map((n) => [n.id, n.op]));
+    expect(graph.nodes.find((n) => n.id === 'fc1.weight')?.attrs['shape']).toEqual([128, 784]);
+    expect(graph.nodes.find((n) => n.id === 'fc2.weight')?.attrs['shape']).toEqual([10, 128]);
+    const { shapes } = checkDraftGraph(graph);
+    expect(shapes.flatten?.shape).toEqual(['N', 784]);
+    expect(shapes.fc2?.shape).toEqual(['N', 10]);
+  });
+
+  it('the Train panel switches to a data set that fits the template it is given', () => {
+    expect(datasetForModel(template('mnist-mlp'), 'spiral')).toBe('mnist');
+    expect(datasetForModel(template('cnn'), 'moons')).toBe('mnist');
+    expect(datasetForModel(template('mnist-mlp'), 'mnist')).toBeNull();
+    expect(datasetForModel(template('mlp'), 'mnist')).toBe('spiral');
+    // A 2-D set the user chose stays; so does anything for a model neither set fits.
+    expect(datasetForModel(template('mlp'), 'moons')).toBeNull();
+    expect(datasetForModel(template('residual'), 'spiral')).toBeNull();
   });
 
   it.each(TEMPLATES.map((t) => t.name))(

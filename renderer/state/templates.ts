@@ -139,6 +139,32 @@ function cnn(): EditorDocument {
   });
 }
 
+/**
+ * Flatten → Linear 784→128 → ReLU → Linear 128→10 for MNIST digits: the structure of
+ * examples/mlp-mnist.json (standardised pixels, the same ids) with a narrower hidden layer.
+ */
+function mnistMlp(): EditorDocument {
+  const b = new TemplateBuilder('MLP for MNIST digits');
+  const x = b.input('x', [-1, 1, 28, 28], 'f32', 'data');
+  const y = b.input('y', [-1], 'i32', 'label');
+  let h = b.op('reshape', [standardise(b, x)], { shape: [-1, 784] }, 'flatten');
+  h = b.linear(h, 784, 128, 'fc1');
+  h = b.op('relu', [h], {}, 'relu1');
+  h = b.linear(h, 128, 10, 'fc2');
+  b.output('logits', h);
+  b.output('loss', b.op('crossEntropy', [h, y], {}, 'loss'));
+  return b.toDocument({
+    description: 'A one-hidden-layer MLP for 28×28 digit images (10 classes).',
+    training: {
+      epochs: 5,
+      batchSize: 32,
+      optimizer: ADAM(0.002),
+      schedule: { type: 'cosine' },
+      seed: 0,
+    },
+  });
+}
+
 /** Two inputs, each through its own tower, joined by concat and classified. */
 function twoTower(): EditorDocument {
   const b = new TemplateBuilder('Two-tower classifier');
@@ -255,6 +281,12 @@ export const TEMPLATES: readonly Template[] = [
     build: mlp,
   },
   { name: 'cnn', label: 'CNN', description: 'Two conv/pool stages for MNIST digits', build: cnn },
+  {
+    name: 'mnist-mlp',
+    label: 'MLP for MNIST',
+    description: 'Flatten → 784 → 128 → 10 for MNIST digits',
+    build: mnistMlp,
+  },
   {
     name: 'two-tower',
     label: 'Two-tower',

@@ -92,7 +92,16 @@ export interface TrainingState {
   readonly boundary: DecisionBoundary | null;
   /** The latest confusion matrix on the validation split, or null before one. */
   readonly confusion: ConfusionMatrix | null;
+  /**
+   * Weights loaded from a file (a notebook's `.safetensors`, or Load weights): sessions start
+   * from them until Reset. Null when training starts from the seeded values.
+   */
+  readonly weights: { readonly name: string; readonly step: number } | null;
 }
+
+/** What Save writes beside the notebook: the weights, or why there are none to write. */
+export type WeightsForSave =
+  { readonly bytes: Uint8Array; readonly step: number } | { readonly skipped: string } | null;
 
 /** Past this many points the chart's history keeps every other one, so it stays cheap. */
 const MAX_POINTS = 600;
@@ -119,6 +128,27 @@ export function trainingProblem(doc: EditorDocument): string | null {
     `This model cannot be trained yet: it needs ${missing.join(', ')}. ` +
     'Start from the MLP template (Templates → MLP) to see a training graph.'
   );
+}
+
+/** The shape of the model's `data` input as written in the document (-1 for N), or null. */
+export function dataInputShape(doc: EditorDocument): readonly number[] | null {
+  const input = doc.graph.nodes.find((n) => n.op === 'input' && n.attrs?.['role'] === 'data');
+  const shape = input?.attrs?.['shape'];
+  return Array.isArray(shape) && shape.every((d) => typeof d === 'number') ? shape : null;
+}
+
+/**
+ * The data set to switch to when `current` cannot feed the model's `data` input: the MNIST
+ * digits for 28×28 images (or 784 values), the spiral for 2-D points; null when `current`
+ * fits or the input says nothing either way.
+ */
+export function datasetForModel(doc: EditorDocument, current: DatasetName): DatasetName | null {
+  const shape = dataInputShape(doc);
+  if (shape === null) return null;
+  const features = shape.slice(1).reduce((a, d) => a * d, 1);
+  if (features === 28 * 28) return current === 'mnist' ? null : 'mnist';
+  if (shape.length === 2 && features === 2) return current === 'mnist' ? 'spiral' : null;
+  return null;
 }
 
 function thin(points: readonly MetricPoint[]): readonly MetricPoint[] {
@@ -160,6 +190,7 @@ export function initialTrainingState(): TrainingState {
     boundary: null,
     confusion: null,
     views: EMPTY_VIEWS,
+    weights: null,
   };
 }
 
@@ -176,6 +207,13 @@ export class Training {
   private timer: ReturnType<typeof setTimeout> | null = null;
   private readonly minIntervalMs: number;
   private readonly now: () => number;
+  /** The loaded weights file's bytes (`weights` in the store says which). */
+  private loadedBytes: Uint8Array | null = null;
+  /**
+   * Whether the session's weights belong to the document: false once another document is
+   * opened or made, so Save never writes one model's weights beside another.
+   */
+  private sessionIsDocument = false;
 
   constructor(options: TrainingOptions) {
     this.client = options.client;
@@ -198,6 +236,12 @@ export class Training {
     this.store.setState((s) => ({ form: { ...s.form, ...patch } }));
   }
 
+  /** Chooses a data set that fits the current model's input, if the chosen one does not. */
+  fitDatasetToModel(): void {
+    const next = datasetForModel(this.document(), this.store.getState().form.dataset);
+    if (next !== null) this.setForm({ dataset: next });
+  }
+
   /** Highlights a canvas node (or none). */
   highlight(viewNode: string | null): void {
     if (this.store.getState().highlight !== viewNode) this.store.setState({ highlight: viewNode });
@@ -212,6 +256,18 @@ export class Training {
       return;
     }
     const { form } = this.store.getState();
+    // Loaded weights that no longer fit the model (it was edited) are dropped, with the reason.
+    let weightsNotice: string | null = null;
+    const loaded = this.store.getState().weights;
+    if (this.loadedBytes && loaded) {
+      const { problem } = await this.client
+        .checkWeights(doc.graph, this.loadedBytes)
+        .catch((error: unknown) => ({ problem: messageOf(error) }));
+      if (problem !== null) {
+        weightsNotice = `Started from fresh weights: ${loaded.name}: ${problem}.`;
+        this.forgetWeights();
+      }
+    }
     this.session = null;
     this.buffered = [];
     this.store.setState({
@@ -237,13 +293,87 @@ export class Training {
           device: form.device,
           lanes: form.lanes ?? 'auto',
         },
-        { paused: options.paused ?? false },
+        {
+          paused: options.paused ?? false,
+          ...(this.loadedBytes ? { weights: this.loadedBytes } : {}),
+        },
       );
       this.session = session;
+      this.sessionIsDocument = true;
       this.receive(progress, true);
+      if (weightsNotice) this.store.setState({ error: weightsNotice });
     } catch (error) {
       this.store.setState({ error: messageOf(error) });
     }
+  }
+
+  /**
+   * Takes a weights file (safetensors) for the current document: checked against it, then a
+   * paused session starts from the weights, so the model can be tried, viewed, exported or
+   * trained further at once. Resolves with why the file was refused (nothing changes then), or
+   * null when it was loaded.
+   */
+  async loadWeights(bytes: Uint8Array, name: string): Promise<string | null> {
+    const doc = this.document();
+    let checked: { problem: string | null; step: number; dataset: string };
+    try {
+      checked = await this.client.checkWeights(doc.graph, bytes);
+    } catch (error) {
+      checked = { problem: messageOf(error), step: 0, dataset: '' };
+    }
+    if (checked.problem !== null) {
+      const message = `${name} was not loaded: ${checked.problem}.`;
+      this.store.setState({ error: message });
+      return message;
+    }
+    this.loadedBytes = bytes;
+    this.store.setState({ weights: { name, step: checked.step }, error: null });
+    // The data set they were trained on, where the file says and the model can read it.
+    const trainedOn = DATASET_NAMES.find((d) => d === checked.dataset);
+    if (trainedOn) this.setForm({ dataset: trainedOn });
+    this.fitDatasetToModel();
+    // A model without data and label inputs cannot start a session; its weights wait.
+    if (trainingProblem(doc) === null) {
+      await this.start({ paused: true });
+      await this.refreshViews();
+    }
+    return null;
+  }
+
+  /** Drops loaded weights and stops counting the session as the document's (New, Open). */
+  forgetWeights(): void {
+    this.loadedBytes = null;
+    this.sessionIsDocument = false;
+    if (this.store.getState().weights !== null) this.store.setState({ weights: null });
+  }
+
+  /**
+   * The weights to save beside the notebook: the session's (trained, or loaded) as a weights
+   * file; null when there are none (never trained, reset, or another document's); `skipped`
+   * with the reason when the session's no longer fit the edited model.
+   */
+  async weightsForSave(): Promise<WeightsForSave> {
+    const loaded = this.store.getState().weights;
+    const step = this.store.getState().progress?.step ?? 0;
+    const doc = this.document();
+    if (this.session !== null && this.sessionIsDocument && (step > 0 || loaded)) {
+      const total = (loaded?.step ?? 0) + step;
+      try {
+        return { bytes: await this.client.saveWeights(doc.graph, total), step: total };
+      } catch (error) {
+        return { skipped: messageOf(error) };
+      }
+    }
+    if (this.loadedBytes && loaded) {
+      // Loaded but never started (the model has no data or label input): written back as read.
+      const { problem } = await this.client
+        .checkWeights(doc.graph, this.loadedBytes)
+        .catch((error: unknown) => ({ problem: messageOf(error) }));
+      return problem === null
+        ? { bytes: this.loadedBytes, step: loaded.step }
+        : { skipped: problem };
+    }
+    return null;
   }
 
   pause(): Promise<void> {
@@ -265,6 +395,9 @@ export class Training {
   }
 
   async reset(): Promise<void> {
+    // Back to the seeded values, also for the next Start.
+    this.loadedBytes = null;
+    this.store.setState({ weights: null });
     await this.control('train/reset');
     this.store.setState({ train: [], validation: [], grads: new Map() });
   }

@@ -13,6 +13,7 @@
 import { memo, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import type { TimelineEntry } from '../../engine/protocol/messages.js';
 import { useDocumentState } from '../app/context.js';
+import { laneLabel } from './timeline-rows.js';
 import { useTraining, useTrainingController } from './context.js';
 
 const W = 272;
@@ -35,7 +36,7 @@ function markup(timeline: readonly TimelineEntry[], lanes: readonly number[], en
   lanes.forEach((lane, row) => {
     out +=
       `<rect class="wg-timeline__lane" x="0" y="${row * ROW}" width="${W}" height="${ROW - 2}"/>` +
-      `<text class="wg-chart__tick" x="3" y="${row * ROW + 11}">${lane}</text>`;
+      `<text class="wg-chart__tick" x="3" y="${row * ROW + 11}">${laneLabel(timeline, lane)}</text>`;
   });
   timeline.forEach((e, i) => {
     const row = rows.get(e.lane) ?? 0;

@@ -6,7 +6,7 @@
  * what is missing instead of offering to start.
  */
 
-import { type ReactNode, useState } from 'react';
+import { type ReactNode, useEffect, useState } from 'react';
 import type { TrainProgress } from '../../engine/protocol/messages.js';
 import { useDocumentState } from '../app/context.js';
 import {
@@ -15,6 +15,7 @@ import {
   OPTIMIZERS,
   type TrainForm,
   type Training,
+  dataInputShape,
   trainingProblem,
 } from '../state/training.js';
 import { FLAG_COLOURS, GRAD_STOPS } from './grad-scale.js';
@@ -27,6 +28,8 @@ import { scrubbedMetrics } from './views-state.js';
 import { LearnedViews } from './LearnedViews.js';
 import { ChartKey, LossChart } from './LossChart.js';
 import { useTraining } from './context.js';
+import { WeightsRow } from './WeightsRow.js';
+import type { Host } from '../host/host.js';
 
 /** The "CPU lanes" choices: auto, then one lane up to the core count (at least 2). */
 const LANE_CHOICES: readonly (number | 'auto')[] = [
@@ -241,13 +244,17 @@ export function GradLegend() {
   );
 }
 
-export function TrainPanel({ training }: { training: Training }) {
+export function TrainPanel({ training, host }: { training: Training; host?: Host }) {
   const doc = useDocumentState((s) => s.doc);
   const problem = trainingProblem(doc);
   const form = useTraining((s) => s.form);
   const gpu = useWebGPUAvailability();
   const error = useTraining((s) => s.error);
   const set = (patch: Partial<TrainForm>): void => training.setForm(patch);
+  // A model that reads digit images trains on the digits, one that reads 2-D points on a 2-D
+  // set: checked when the panel opens and whenever the model's input changes shape.
+  const inputShape = String(dataInputShape(doc));
+  useEffect(() => training.fitDatasetToModel(), [training, inputShape]);
   return (
     <div className="wg-train" data-testid="train-panel">
       <div className="wg-train__form">
@@ -330,6 +337,7 @@ export function TrainPanel({ training }: { training: Training }) {
         </p>
       )}
       <Controls training={training} disabled={problem !== null} />
+      {host && <WeightsRow training={training} host={host} />}
       {error !== null && (
         <p className="wg-train__problem" data-testid="train-error">
           {error}

@@ -15,7 +15,7 @@ import { spawnSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { type Page } from 'playwright-core';
+import { type Download, type Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import * as wg from '../../engine/index.js';
 import { encodeModel } from '../../engine/export/onnx-proto.js';
@@ -135,6 +135,28 @@ describe('File → Export and Import ONNX', { timeout: TEST_TIMEOUT }, () => {
     expect(await page.getByTestId('import-report').count()).toBe(0);
     await screenshot(page, 'import-onnx');
     expect(nodesOf(await documentGraph())).toEqual(nodesOf(graph));
+
+    // The file's weights came with it: Save writes them beside the notebook, value for value.
+    await page.getByTestId('status').filter({ hasText: 'with its weights' }).waitFor();
+    await page.getByTestId('tab-train').click();
+    await page.getByTestId('weights-source').filter({ hasText: 'model.onnx' }).waitFor();
+    const saved: Download[] = [];
+    const both = new Promise<void>((resolve) =>
+      page.on('download', (d) => {
+        if (saved.push(d) === 2) resolve();
+      }),
+    );
+    await page.getByTestId('file-save').click();
+    await both;
+    const weights = saved.find((d) => d.suggestedFilename().endsWith('.safetensors'))!;
+    const weightsPath = join(session.app.dir, 'imported.safetensors');
+    await weights.saveAs(weightsPath);
+    const loaded = wg.nn.loadSafetensors(new Uint8Array(await readFile(weightsPath)));
+    const seeded = graph.initParameters();
+    expect([...loaded.keys()].sort()).toEqual([...seeded.keys()].sort());
+    for (const [id, t] of seeded)
+      expect(Array.from(loaded.get(id)!.dataSync()), id).toEqual(Array.from(t.dataSync()));
+    wg.dispose([...loaded.values()]);
   });
 
   it('exports the weights trained in the Train tab, which classify the spiral', async () => {

@@ -62,10 +62,14 @@ describe('rich notebook outputs', { timeout: TEST_TIMEOUT }, () => {
     expect(await page.getByTestId('notebook').count()).toBe(0);
     await screenshot(page, 'notebook-graph-opened');
 
-    // The notebook's graph cell now previews the traced model.
+    // The traced model is a new graph cell below the code cell, marked as the canvas's; the
+    // model that was on the canvas stays in the first graph cell.
     await page.getByTestId('view-notebook').click();
-    const graphCell = page.getByTestId('cell-0');
+    const graphCell = page.getByTestId('cell-2');
+    expect(await graphCell.getAttribute('data-kind')).toBe('graph');
+    expect(await graphCell.getAttribute('data-active')).toBe('true');
     await expect.poll(() => graphCell.locator('.wg-graphcell__node').count()).toBe(3);
+    expect(await page.getByTestId('cell-0').getAttribute('data-active')).toBe('false');
   });
 
   it('shows plot(...) as an SVG line chart and image(...) as a picture', async () => {

@@ -3,7 +3,8 @@
  * page): the two-towers template trains with the Train panel's "CPU lanes" set to 2, and the
  * lanes timeline of the last step shows a bar of the left tower and a bar of the right tower on
  * different lanes whose [start, end] intervals intersect: the towers ran at the same time.
- * With one lane, every bar is on the engine worker's own thread (lane 0).
+ * Backward bars from the lanes carry the node they differentiate. With one lane, every bar is
+ * on the engine worker's own thread (lane 0).
  * Every wait polls the DOM for the state it expects; nothing sleeps.
  */
 
@@ -33,6 +34,7 @@ useAppSession({
 interface Bar {
   readonly node: string;
   readonly lane: number;
+  readonly phase: string;
   readonly start: number;
   readonly end: number;
 }
@@ -45,6 +47,7 @@ function timelineBars(): Promise<Bar[]> {
       return {
         node: el.getAttribute('data-node')!,
         lane: Number(el.getAttribute('data-lane')),
+        phase: el.getAttribute('data-phase')!,
         start: Number(el.getAttribute('data-start')),
         end: Number(el.getAttribute('data-end')),
       };
@@ -114,6 +117,13 @@ describe('training on CPU lanes', { timeout: 120_000 }, () => {
     expect(sides('left').length).toBeGreaterThan(0);
     expect(sides('right').length).toBeGreaterThan(0);
     expect(new Set(bars.map((b) => b.lane)).size).toBeGreaterThan(1);
+    // Backward bars from the lanes belong to the node they differentiate (a node of the
+    // document, as its forward bars do), not to a node of the gradient graph (matmul_3).
+    const forwardNodes = new Set(bars.filter((b) => b.phase === 'forward').map((b) => b.node));
+    const backward = bars.filter((b) => b.lane > 0 && b.phase === 'backward');
+    expect(backward.length).toBeGreaterThan(0);
+    for (const b of backward) expect(forwardNodes.has(b.node), b.node).toBe(true);
+    expect(new Set(backward.map((b) => b.node))).toContain('left_fc1');
     // The timeline shows one step. Each op lasts tens of microseconds, so on a busy machine the
     // lanes' threads may not both hold a core during that step: single steps (each observed)
     // show further ones until the towers meet.
@@ -132,6 +142,20 @@ describe('training on CPU lanes', { timeout: 120_000 }, () => {
       true,
     );
     await page.getByTestId('lanes-timeline').scrollIntoViewIfNeeded();
+    // Hovering a backward bar of a lane names its gradient and highlights the node it belongs
+    // to. (A bar can be a pixel wide under its neighbours, so the pointer event is sent to it.)
+    await page
+      .locator(
+        '[data-testid="lanes-timeline"] [data-node="left_fc1"][data-phase="backward"]:not([data-lane="0"])',
+      )
+      .first()
+      .dispatchEvent('mouseover');
+    await page
+      .getByTestId('lanes-hover')
+      .filter({ hasText: /^grad:left_fc1 · / })
+      .waitFor();
+    await page.locator('[data-testid="node-left_fc1"].is-highlighted').waitFor();
+    if (SCREENSHOTS) await page.screenshot({ path: join(SCREENSHOTS, 'train-lanes-backward.png') });
     if (SCREENSHOTS) {
       await page.screenshot({ path: join(SCREENSHOTS, 'train-lanes.png') });
       await page.getByTestId('lanes-select').scrollIntoViewIfNeeded();

@@ -15,7 +15,11 @@ import { registerElementwiseKernels } from '../../backend/cpu/kernels/elementwis
 import { registerMovementKernels } from '../../backend/cpu/kernels/movement.js';
 import { registerNnKernels } from '../../backend/cpu/kernels/nn.js';
 import { registerReduceKernels } from '../../backend/cpu/kernels/reduce.js';
-import { type WasmKernels, createWasmKernels } from '../../backend/wasm/kernels.js';
+import {
+  type MatmulParams,
+  type WasmKernels,
+  createWasmKernels,
+} from '../../backend/wasm/kernels.js';
 import { sizeOf } from '../../core/shape.js';
 import { registerFusedKernels } from '../../jit/cpu-kernel.js';
 import type {
@@ -42,6 +46,11 @@ export function createLaneBackend(heap: Heap): CpuBackend {
   registerFusedKernels(cpu);
   return cpu;
 }
+
+/** States of a shared matmul part's claim word. */
+const FREE = 0;
+const TAKEN = 1;
+const DONE = 2;
 
 /** The wall clock in milliseconds, comparable across threads (each has its own timeOrigin). */
 function absoluteNow(): number {
@@ -120,6 +129,21 @@ class Lane {
     return this.gemmKernels;
   }
 
+  /** Takes free parts in order until none is left (protocol.ts, 'gemm' with claims). */
+  private sharedGemm(kernels: WasmKernels, parts: readonly MatmulParams[], claims: number): void {
+    const words = new Int32Array(this.memory!.buffer, claims, parts.length);
+    for (let i = 0; i < parts.length; i++) {
+      if (Atomics.compareExchange(words, i, FREE, TAKEN) !== FREE) continue;
+      try {
+        kernels.matmul(parts[i]!);
+      } catch (e) {
+        Atomics.store(words, i, FREE);
+        throw e;
+      }
+      Atomics.store(words, i, DONE);
+    }
+  }
+
   private runTask(request: Extract<LaneRequest, { type: 'run' | 'gemm' }>): void {
     const backend = this.backend!;
     const control = this.control!;
@@ -140,7 +164,8 @@ class Lane {
       } else {
         const kernels = this.gemm();
         if (!kernels) throw new Error('gemm: this lane has no WebAssembly kernels');
-        for (const part of request.parts) kernels.matmul(part);
+        if (request.claims === undefined) for (const part of request.parts) kernels.matmul(part);
+        else this.sharedGemm(kernels, request.parts, request.claims);
       }
     } catch (e) {
       if (e instanceof HeapArenaExhausted) {

@@ -38,10 +38,11 @@ export interface KernelTask {
   readonly variant: 'fast' | 'reference';
 }
 
-/** Row blocks of a split matmul (see `LaneRequest` 'gemm'). */
+/** Row blocks of a split matmul (see `LaneRequest` 'gemm'), shared out through `claims`. */
 export interface GemmTask {
   readonly type: 'gemm';
   readonly parts: readonly MatmulParams[];
+  readonly claims?: number;
 }
 
 export type LaneTask = KernelTask | GemmTask;

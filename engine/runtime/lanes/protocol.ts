@@ -46,8 +46,19 @@ export type LaneRequest =
       readonly attrs: object;
       readonly variant: 'fast' | 'reference';
     }
-  /** Runs these f32 matrix products (row blocks of a split matmul) with the WebAssembly kernel. */
-  | { readonly type: 'gemm'; readonly id: number; readonly parts: readonly MatmulParams[] }
+  /**
+   * Runs these f32 matrix products (row blocks of a split matmul) with the WebAssembly kernel.
+   * With `claims`, the heap address of one Int32 per part shared by every lane given the same
+   * parts, the lanes share them out: a lane takes a part by moving its word from 0 (free) to
+   * 1 (taken) and marks it 2 (done), or frees it again when its kernel fails (a retried task
+   * then takes it), so a lane that starts late, or is slowed down, simply does fewer parts.
+   */
+  | {
+      readonly type: 'gemm';
+      readonly id: number;
+      readonly parts: readonly MatmulParams[];
+      readonly claims?: number;
+    }
   | { readonly type: 'close' };
 
 /** What a lane reports of itself once initialised. */

@@ -1,0 +1,296 @@
+/**
+ * The pieces of a training step on a mixed placement (some nodes on the CPU, some on WebGPU),
+ * which `DeviceTrainer` runs as a placed plan because gradients cannot flow back through an
+ * asynchronous `to()`:
+ *
+ * - `trainingGradients` builds the step's gradient graph by tracing, as `differentiate` does
+ *   (forward nodes keep their ids), with what the training views need as extra outputs: the
+ *   L2 norm of the gradient along each forward edge (summed from backward's own contributions,
+ *   as `backwardMeasuringEdges` does eagerly), the forward values batch norm's running
+ *   statistics are blended from, and for every node of the result the forward node it computes
+ *   or differentiates (`grad:<node>`), so its events read like the other paths' timelines;
+ * - `runPlacedSteps` follows a plan like `runPlan`, optionally recording the ops of each
+ *   synchronous stretch and timing every transfer, so work that runs on the thread while a
+ *   transfer is awaited never enters the step's timeline;
+ * - `blendPlacedRunningStats` updates running statistics from values on any device.
+ */
+
+import { gradients } from '../autograd/backward.js';
+import { noGrad } from '../autograd/grad.js';
+import type { DeviceName } from '../backend/backend.js';
+import { type Graph, nodeToJSON } from '../graph/graph.js';
+import { atNode } from '../graph/ir.js';
+import { evaluateNodes, graphSources } from '../graph/run.js';
+import { GraphTracer, withTracer } from '../graph/trace.js';
+import * as ops from '../ops/index.js';
+import { batchNormUpdateStats } from '../ops/normalization.js';
+import type { PlacedPlan } from '../placement/plan.js';
+import { to } from '../runtime/devices.js';
+import { runOp } from '../runtime/dispatch.js';
+import { type ExecutionRecorder, enterNode } from '../runtime/events.js';
+import { dispose, keep, tidy } from '../runtime/scope.js';
+import { type OpObserver, state } from '../runtime/state.js';
+import type { Tensor } from '../tensor.js';
+import { edgeKey } from './edge-gradients.js';
+import type { RunningStatsNode } from './running-stats.js';
+
+/** A forward edge of the training graph and the output holding its gradient's L2 norm. */
+export interface MeasuredEdge {
+  readonly from: string;
+  readonly to: string;
+  readonly port: number;
+  /** The output name, or null where no gradient flows along the edge (or none is measured). */
+  readonly output: string | null;
+}
+
+export interface TrainingGradients {
+  /**
+   * Outputs: the forward graph's, `grad:<id>` for each parameter differentiated, `value:<id>`
+   * for each node asked for in `values`, and the edges' norms (see `edges`).
+   */
+  readonly graph: Graph;
+  /** Every forward edge in node order (empty unless `measureEdges`). */
+  readonly edges: readonly MeasuredEdge[];
+  /** For each node of `graph`: the forward node it computes, or `grad:<node>` for backward. */
+  readonly origin: ReadonlyMap<string, string>;
+}
+
+export interface TrainingGradientsOptions {
+  /** The loss output's name. */
+  readonly loss: string;
+  /** The batch size the graph is built for (gradient rules bake shapes in). */
+  readonly batch: number;
+  /** The parameters to differentiate with respect to. */
+  readonly wrt: readonly string[];
+  /** Add an output per forward edge with the L2 norm of its gradient. */
+  readonly measureEdges?: boolean;
+  /** Forward nodes whose values become outputs named `value:<id>`. */
+  readonly values?: readonly string[];
+}
+
+/** The gradient graph of a training graph with the views' extra outputs; see the file comment. */
+export function trainingGradients(
+  graph: Graph,
+  options: TrainingGradientsOptions,
+): TrainingGradients {
+  const lossNode = graph.outputs.find((o) => o.name === options.loss)!.node;
+  const metas = graph.inferShapes({ batch: options.batch });
+  const wanted = new Set(options.wrt);
+  // The name each traced op output gets in the timeline. Forward ops take the node being
+  // evaluated. A gradient rule's ops are recorded before backward reports its step (`onStep`),
+  // so they wait in `pending` until then; the sums that follow belong to the same step.
+  const origin = new Map<Tensor, string>();
+  let current: string | null = null;
+  let pending: Tensor[] = [];
+  const observer: OpObserver = {
+    onOp: (_def, _inputs, out) => {
+      if (current !== null) origin.set(out, current);
+      else pending.push(out);
+    },
+  };
+  const flush = (name: string): void => {
+    for (const t of pending) origin.set(t, name);
+    pending = [];
+  };
+  const tracer = new GraphTracer();
+  const edges: MeasuredEdge[] = [];
+  state.observers.push(observer);
+  let result: Graph;
+  try {
+    result = withTracer(tracer, () => {
+      const values = evaluateNodes(
+        graph,
+        (node) => {
+          const json = nodeToJSON(node);
+          const meta = metas.get(node.id)!;
+          const attrs =
+            node.op === 'input' ? { ...json.attrs, shape: [...meta.shape] } : json.attrs;
+          return tracer.addSource({ ...json, attrs }, meta, wanted.has(node.id));
+        },
+        (node) => {
+          current = node.id;
+          tracer.hint = { id: node.id, ...(node.name !== undefined ? { name: node.name } : {}) };
+        },
+      );
+      const nodeOf = new Map<Tensor, string>();
+      for (const [id, t] of values) if (!nodeOf.has(t)) nodeOf.set(t, id);
+      const forwardOf = (t: Tensor): string => origin.get(t) ?? nodeOf.get(t) ?? '';
+      const sums = new Map<string, Tensor>();
+      let step = '';
+      current = null;
+      const targets = options.wrt.map((id) => values.get(id)!);
+      const grads = gradients(values.get(lossNode)!, targets, {
+        createGraph: true,
+        onStep: ({ tensor }) => {
+          step = `grad:${forwardOf(tensor)}`;
+          flush(step);
+        },
+        onContribution: ({ consumer, input, contribution }) => {
+          const from = nodeOf.get(input);
+          const to = origin.get(consumer);
+          if (options.measureEdges && from !== undefined && to !== undefined && from !== to) {
+            const key = edgeKey(from, to);
+            const sum = sums.get(key);
+            sums.set(key, sum ? ops.add(sum, contribution) : contribution);
+          }
+          flush(step);
+        },
+      });
+      const outputs: [string, Tensor][] = [
+        ...graph.outputs.map((o): [string, Tensor] => [o.name, values.get(o.node)!]),
+        ...options.wrt.map((id, i): [string, Tensor] => [`grad:${id}`, grads[i]!]),
+        ...(options.values ?? []).map((id): [string, Tensor] => [`value:${id}`, values.get(id)!]),
+      ];
+      if (options.measureEdges)
+        for (const node of graph.nodes)
+          node.inputs.forEach((from, port) => {
+            const g = sums.get(edgeKey(from, node.id));
+            const output = g ? `edge:${edges.length}` : null;
+            edges.push({ from, to: node.id, port, output });
+            if (!g) return;
+            current = `grad:${node.id}`;
+            outputs.push([output!, ops.sqrt(ops.sum(ops.mul(g, g)))]);
+          });
+      return tracer.finish(outputs, {
+        ...(graph.name !== undefined ? { name: graph.name } : {}),
+        keep: 'sources',
+      });
+    });
+  } finally {
+    state.observers.splice(state.observers.indexOf(observer), 1);
+  }
+  const names = new Map<string, string>();
+  for (const [t, name] of origin) {
+    const id = t.traceNode;
+    if (typeof id === 'string' && result.hasNode(id)) names.set(id, name);
+  }
+  for (const node of result.nodes) if (!names.has(node.id)) names.set(node.id, node.id);
+  return { graph: result, edges, origin: names };
+}
+
+/** A transfer the plan made, with when it was asked for and when it arrived. */
+export interface TimedTransfer {
+  /** The node whose value moved. */
+  readonly source: string;
+  readonly from: DeviceName;
+  readonly to: DeviceName;
+  readonly start: number;
+  readonly end: number;
+}
+
+export interface PlacedRunTiming {
+  /** Records the ops of each synchronous stretch (started and stopped around them). */
+  readonly recorder: ExecutionRecorder;
+  /** Every transfer, source uploads included, in order. */
+  readonly transfers: TimedTransfer[];
+}
+
+const SOURCE_OPS = new Set(['input', 'parameter', 'constant']);
+
+/**
+ * `runPlan(plan, inputs, { params })`, recording into `timing` when given; returns the
+ * outputs by name, each on its node's device (the caller owns them).
+ */
+export async function runPlacedSteps(
+  plan: PlacedPlan,
+  inputs: Readonly<Record<string, Tensor>>,
+  params: ReadonlyMap<string, Tensor>,
+  timing?: PlacedRunTiming,
+): Promise<Record<string, Tensor>> {
+  const source = graphSources(plan.graph, inputs, { params });
+  const values = new Map<string, Tensor>();
+  const originals = new Set<Tensor>();
+  const made: Tensor[] = [];
+  const move = async (t: Tensor, device: DeviceName, node: string): Promise<Tensor> => {
+    if (t.device === device) return t;
+    const start = performance.now();
+    const moved = await to(t, device);
+    timing?.transfers.push({ source: node, from: t.device, to: device, start, end: now() });
+    return moved;
+  };
+  try {
+    for (const step of plan.steps) {
+      if (step.kind === 'transfer') {
+        const moved = await move(values.get(step.source)!, step.to, step.source);
+        made.push(moved);
+        values.set(step.id, moved);
+        continue;
+      }
+      const { node, device } = step;
+      if (SOURCE_OPS.has(node.op)) {
+        const value = source(node);
+        originals.add(value);
+        const placed = await move(value, device, node.id);
+        if (placed !== value) made.push(placed);
+        values.set(node.id, placed);
+        continue;
+      }
+      const args = step.inputs.map((id) => values.get(id)!);
+      // A creation op (fill, random …) allocates on its node's device; others follow inputs.
+      const attrs = args.length === 0 ? { ...node.attrs, device } : node.attrs;
+      const outer = enterNode(node.id);
+      timing?.recorder.start();
+      try {
+        // A composite (crossEntropy …) makes intermediates of its own: tidy frees them.
+        const out = tidy(() => noGrad(() => runOp(node.op, args, attrs)));
+        made.push(out);
+        values.set(node.id, out);
+      } catch (e) {
+        throw atNode(e, node);
+      } finally {
+        timing?.recorder.stop();
+        enterNode(outer);
+      }
+    }
+    const out: Record<string, Tensor> = {};
+    for (const o of plan.outputs) out[o.name] = values.get(o.value)!;
+    return out;
+  } finally {
+    // Outputs survive; so do the caller's tensors, which an op may return unchanged.
+    const keepers = new Set(plan.outputs.map((o) => values.get(o.value)));
+    for (const t of made) if (!keepers.has(t) && !originals.has(t)) t.dispose();
+  }
+}
+
+const now = (): number => performance.now();
+
+/**
+ * Blends this batch's statistics into the running ones of `nodes`, in place in `params`, from
+ * `x` values on any device (`valueOf(node.x)`): each is computed where its running mean lives.
+ */
+export async function blendPlacedRunningStats(
+  nodes: readonly RunningStatsNode[],
+  valueOf: (id: string) => Tensor | undefined,
+  params: ReadonlyMap<string, Tensor>,
+): Promise<void> {
+  for (const s of nodes) {
+    const mean = params.get(s.mean);
+    const variance = params.get(s.variance);
+    const x = valueOf(s.x);
+    if (!mean || !variance || !x) continue;
+    const temps: Tensor[] = [];
+    const on = async (t: Tensor, device = mean.device): Promise<Tensor> => {
+      if (t.device === device) return t;
+      const moved = await to(t, device);
+      temps.push(moved);
+      return moved;
+    };
+    try {
+      const [xs, vs] = [await on(x), await on(variance)];
+      const next = noGrad(() =>
+        tidy(() => {
+          const stats = batchNormUpdateStats(xs, mean, vs, s.momentum);
+          return [keep(stats.runningMean), keep(stats.runningVar)] as const;
+        }),
+      );
+      temps.push(...next);
+      // `assign` takes over (and frees) the tensor it is given.
+      mean.assign(next[0]);
+      variance.assign(
+        variance.device === mean.device ? next[1] : await on(next[1], variance.device),
+      );
+    } finally {
+      dispose(temps.filter((t) => !t.isDisposed));
+    }
+  }
+}
