@@ -17,7 +17,7 @@ import { type RunOptions, graphSources } from '../graph/run.js';
 import { noGrad } from '../autograd/grad.js';
 import { to } from '../runtime/devices.js';
 import { runOp } from '../runtime/dispatch.js';
-import { enterNode } from '../runtime/events.js';
+import { type ExecutionRecorder, enterNode } from '../runtime/events.js';
 import { tidy } from '../runtime/scope.js';
 import type { Tensor } from '../tensor.js';
 import type { Placement } from './place.js';
@@ -25,20 +25,55 @@ import type { PlacedPlan } from './plan.js';
 
 const SOURCE_OPS = new Set(['input', 'parameter', 'constant']);
 
-/** Runs `plan`; returns the outputs by name, each on its node's device. */
+/** One transfer of a timed run: whose value, between which devices, when (performance.now ms). */
+export interface TimedTransfer {
+  readonly source: string;
+  readonly from: DeviceName;
+  readonly to: DeviceName;
+  readonly start: number;
+  readonly end: number;
+}
+
+/** What a timed run records. */
+export interface PlanTiming {
+  /** Records the ops of each synchronous stretch (started and stopped around them). */
+  readonly recorder: ExecutionRecorder;
+  /** Every transfer, source uploads included, in order. */
+  readonly transfers: TimedTransfer[];
+}
+
+/**
+ * Runs `plan`; returns the outputs by name, each on its node's device. With `timing`, the ops
+ * are recorded into its recorder (only while they run: a transfer awaits between them) and
+ * every transfer is timed.
+ */
 export async function runPlan(
   plan: PlacedPlan,
   inputs: Readonly<Record<string, Tensor>>,
-  options: RunOptions = {},
+  options: RunOptions & { readonly timing?: PlanTiming } = {},
 ): Promise<Record<string, Tensor>> {
+  const { timing } = options;
   const source = graphSources(plan.graph, inputs, options);
   const values = new Map<string, Tensor>();
   const originals = new Set<Tensor>();
   const made: Tensor[] = [];
+  const move = async (t: Tensor, device: DeviceName, node: string): Promise<Tensor> => {
+    if (!timing || t.device === device) return to(t, device);
+    const start = performance.now();
+    const moved = await to(t, device);
+    timing.transfers.push({
+      source: node,
+      from: t.device,
+      to: device,
+      start,
+      end: performance.now(),
+    });
+    return moved;
+  };
   try {
     for (const step of plan.steps) {
       if (step.kind === 'transfer') {
-        const moved = await to(values.get(step.source)!, step.to);
+        const moved = await move(values.get(step.source)!, step.to, step.source);
         made.push(moved);
         values.set(step.id, moved);
         continue;
@@ -47,7 +82,7 @@ export async function runPlan(
       if (SOURCE_OPS.has(node.op)) {
         const value = source(node);
         originals.add(value);
-        const placed = await to(value, device);
+        const placed = await move(value, device, node.id);
         if (placed !== value) made.push(placed);
         values.set(node.id, placed);
         continue;
@@ -56,6 +91,7 @@ export async function runPlan(
       // A creation op (fill, random …) allocates on its node's device; others follow inputs.
       const attrs = args.length === 0 ? { ...node.attrs, device } : node.attrs;
       const outer = enterNode(node.id);
+      timing?.recorder.start();
       try {
         // A composite (crossEntropy …) makes intermediates of its own: tidy frees them.
         const out = tidy(() => noGrad(() => runOp(node.op, args, attrs)));
@@ -64,6 +100,7 @@ export async function runPlan(
       } catch (e) {
         throw atNode(e, node);
       } finally {
+        timing?.recorder.stop();
         enterNode(outer);
       }
     }

@@ -7,7 +7,6 @@
  * failure.
  */
 
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import * as wg from '../index.js';
 import type { GraphJSON } from '../graph/ir.js';
@@ -24,13 +23,9 @@ import {
   transfersOf,
 } from './device-trainer.js';
 import { Trainer, trainConfigOf } from './trainer.js';
+import { spiralJSON } from '../../test/helpers/examples.js';
 
 useNodeWebGPU();
-
-const spiralJSON = (): GraphJSON =>
-  JSON.parse(
-    readFileSync(new URL('../../examples/mlp-spiral.json', import.meta.url), 'utf8'),
-  ) as GraphJSON;
 
 /** The document with `relu1` pinned to `device`. */
 function pinned(device: 'cpu' | 'webgpu'): GraphJSON {

@@ -9,7 +9,7 @@
  *   as `backwardMeasuringEdges` does eagerly), the forward values batch norm's running
  *   statistics are blended from, and for every node of the result the forward node it computes
  *   or differentiates (`grad:<node>`), so its events read like the other paths' timelines;
- * - `runPlacedSteps` follows a plan like `runPlan`, optionally recording the ops of each
+ * - `runPlacedSteps` runs the plan with `runPlan`, optionally recording the ops of each
  *   synchronous stretch and timing every transfer, so work that runs on the thread while a
  *   transfer is awaited never enters the step's timeline;
  * - `blendPlacedRunningStats` updates running statistics from values on any device.
@@ -17,17 +17,14 @@
 
 import { gradients } from '../autograd/backward.js';
 import { noGrad } from '../autograd/grad.js';
-import type { DeviceName } from '../backend/backend.js';
 import { type Graph, nodeToJSON } from '../graph/graph.js';
-import { atNode } from '../graph/ir.js';
-import { evaluateNodes, graphSources } from '../graph/run.js';
+import { evaluateNodes } from '../graph/run.js';
 import { GraphTracer, withTracer } from '../graph/trace.js';
 import * as ops from '../ops/index.js';
 import { batchNormUpdateStats } from '../ops/normalization.js';
 import type { PlacedPlan } from '../placement/plan.js';
+import { type PlanTiming, runPlan } from '../placement/run.js';
 import { to } from '../runtime/devices.js';
-import { runOp } from '../runtime/dispatch.js';
-import { type ExecutionRecorder, enterNode } from '../runtime/events.js';
 import { dispose, keep, tidy } from '../runtime/scope.js';
 import { type OpObserver, state } from '../runtime/state.js';
 import type { Tensor } from '../tensor.js';
@@ -168,91 +165,20 @@ export function trainingGradients(
   return { graph: result, edges, origin: names };
 }
 
-/** A transfer the plan made, with when it was asked for and when it arrived. */
-export interface TimedTransfer {
-  /** The node whose value moved. */
-  readonly source: string;
-  readonly from: DeviceName;
-  readonly to: DeviceName;
-  readonly start: number;
-  readonly end: number;
-}
-
-export interface PlacedRunTiming {
-  /** Records the ops of each synchronous stretch (started and stopped around them). */
-  readonly recorder: ExecutionRecorder;
-  /** Every transfer, source uploads included, in order. */
-  readonly transfers: TimedTransfer[];
-}
-
-const SOURCE_OPS = new Set(['input', 'parameter', 'constant']);
+export type { PlanTiming as PlacedRunTiming, TimedTransfer } from '../placement/run.js';
 
 /**
  * `runPlan(plan, inputs, { params })`, recording into `timing` when given; returns the
  * outputs by name, each on its node's device (the caller owns them).
  */
-export async function runPlacedSteps(
+export function runPlacedSteps(
   plan: PlacedPlan,
   inputs: Readonly<Record<string, Tensor>>,
   params: ReadonlyMap<string, Tensor>,
-  timing?: PlacedRunTiming,
+  timing?: PlanTiming,
 ): Promise<Record<string, Tensor>> {
-  const source = graphSources(plan.graph, inputs, { params });
-  const values = new Map<string, Tensor>();
-  const originals = new Set<Tensor>();
-  const made: Tensor[] = [];
-  const move = async (t: Tensor, device: DeviceName, node: string): Promise<Tensor> => {
-    if (t.device === device) return t;
-    const start = performance.now();
-    const moved = await to(t, device);
-    timing?.transfers.push({ source: node, from: t.device, to: device, start, end: now() });
-    return moved;
-  };
-  try {
-    for (const step of plan.steps) {
-      if (step.kind === 'transfer') {
-        const moved = await move(values.get(step.source)!, step.to, step.source);
-        made.push(moved);
-        values.set(step.id, moved);
-        continue;
-      }
-      const { node, device } = step;
-      if (SOURCE_OPS.has(node.op)) {
-        const value = source(node);
-        originals.add(value);
-        const placed = await move(value, device, node.id);
-        if (placed !== value) made.push(placed);
-        values.set(node.id, placed);
-        continue;
-      }
-      const args = step.inputs.map((id) => values.get(id)!);
-      // A creation op (fill, random …) allocates on its node's device; others follow inputs.
-      const attrs = args.length === 0 ? { ...node.attrs, device } : node.attrs;
-      const outer = enterNode(node.id);
-      timing?.recorder.start();
-      try {
-        // A composite (crossEntropy …) makes intermediates of its own: tidy frees them.
-        const out = tidy(() => noGrad(() => runOp(node.op, args, attrs)));
-        made.push(out);
-        values.set(node.id, out);
-      } catch (e) {
-        throw atNode(e, node);
-      } finally {
-        timing?.recorder.stop();
-        enterNode(outer);
-      }
-    }
-    const out: Record<string, Tensor> = {};
-    for (const o of plan.outputs) out[o.name] = values.get(o.value)!;
-    return out;
-  } finally {
-    // Outputs survive; so do the caller's tensors, which an op may return unchanged.
-    const keepers = new Set(plan.outputs.map((o) => values.get(o.value)));
-    for (const t of made) if (!keepers.has(t) && !originals.has(t)) t.dispose();
-  }
+  return runPlan(plan, inputs, { params, ...(timing ? { timing } : {}) });
 }
-
-const now = (): number => performance.now();
 
 /**
  * Blends this batch's statistics into the running ones of `nodes`, in place in `params`, from

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { GraphJSON } from '../graph/ir.js';
 import { saveSafetensors } from '../nn/safetensors.js';
@@ -15,11 +14,7 @@ import {
   weightsProblems,
 } from './weights-file.js';
 import { safetensorsMetadata } from '../nn/safetensors.js';
-
-const spiralJSON = (): GraphJSON =>
-  JSON.parse(
-    readFileSync(new URL('../../examples/mlp-spiral.json', import.meta.url), 'utf8'),
-  ) as GraphJSON;
+import { spiralJSON } from '../../test/helpers/examples.js';
 
 const config: TrainSessionConfig = {
   optimizer: 'adam',

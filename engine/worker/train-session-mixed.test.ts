@@ -6,7 +6,6 @@
  * norm's running statistics follow the CPU session's. No adapter is a failure.
  */
 
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { GraphJSON } from '../graph/ir.js';
 import { GraphBuilder, memory } from '../index.js';
@@ -15,14 +14,13 @@ import type { TrainSessionConfig } from '../protocol/messages.js';
 import { GPU_QUEUE_LANE } from '../train/device-trainer.js';
 import { useNodeWebGPU } from '../../test/helpers/webgpu.js';
 import { TrainSession } from './train-session.js';
+import { spiralJSON } from '../../test/helpers/examples.js';
 
 useNodeWebGPU();
 
 /** The spiral MLP with relu1 pinned to the CPU. */
 function mixedJSON(): GraphJSON {
-  const json = JSON.parse(
-    readFileSync(new URL('../../examples/mlp-spiral.json', import.meta.url), 'utf8'),
-  ) as GraphJSON;
+  const json = spiralJSON();
   return {
     ...json,
     nodes: json.nodes.map((n) => (n.id === 'relu1' ? { ...n, device: 'cpu' as const } : n)),

@@ -1,13 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { GraphJSON } from '../graph/ir.js';
 import type { TrainSessionConfig } from '../protocol/messages.js';
 import { TrainSession } from './train-session.js';
-
-const spiralJSON = (): GraphJSON =>
-  JSON.parse(
-    readFileSync(new URL('../../examples/mlp-spiral.json', import.meta.url), 'utf8'),
-  ) as GraphJSON;
+import { spiralJSON } from '../../test/helpers/examples.js';
 
 const config: TrainSessionConfig = {
   optimizer: 'adam',

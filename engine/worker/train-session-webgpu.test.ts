@@ -7,22 +7,16 @@
  * hang. No adapter is a failure.
  */
 
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { GraphJSON } from '../graph/ir.js';
 import { memory } from '../index.js';
 import type { TrainProgress, TrainSessionConfig } from '../protocol/messages.js';
 import { useNodeWebGPU } from '../../test/helpers/webgpu.js';
 import { TrainRunner, TrainSession } from './train-session.js';
 import { measureCostModel } from '../placement/cost-model.js';
 import { prepareTrainingDevices } from './training-device.js';
+import { spiralJSON } from '../../test/helpers/examples.js';
 
 useNodeWebGPU();
-
-const spiralJSON = (): GraphJSON =>
-  JSON.parse(
-    readFileSync(new URL('../../examples/mlp-spiral.json', import.meta.url), 'utf8'),
-  ) as GraphJSON;
 
 const config: TrainSessionConfig = {
   optimizer: 'adam',

@@ -1,16 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import * as wg from '../index.js';
-import type { GraphJSON } from '../graph/ir.js';
 import type { TrainProgress, TrainSessionConfig } from '../protocol/messages.js';
 import { Trainer } from '../train/trainer.js';
 import { createInProcessEngineClient } from './in-process.js';
 import { TrainSession, makeDataset, trainConfigFrom } from './train-session.js';
-
-const spiralJSON = (): GraphJSON =>
-  JSON.parse(
-    readFileSync(new URL('../../examples/mlp-spiral.json', import.meta.url), 'utf8'),
-  ) as GraphJSON;
+import { spiralJSON } from '../../test/helpers/examples.js';
 
 const config: TrainSessionConfig = {
   optimizer: 'adam',
