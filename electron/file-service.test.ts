@@ -27,6 +27,11 @@ function setUp(
   const recent = new RecentFiles(join(dir, 'recent.json'), { read, write: writeFileAtomic });
   const recovery = new RecoveryStore(join(dir, 'recovery'), {
     read,
+    readBytes: (path) =>
+      readFile(path).then(
+        (b) => new Uint8Array(b),
+        () => null,
+      ),
     write: writeFileAtomic,
     remove: (path) => rm(path, { force: true }),
     mkdir: async (path) => void (await mkdir(path, { recursive: true })),

@@ -158,7 +158,7 @@ export class FileService {
   }
 
   async autosave(request: AutosaveRequest): Promise<void> {
-    await this.deps.recovery.save(request.name, request.text);
+    await this.deps.recovery.save(request.name, request.text, request.weights);
   }
 
   async discardRecovery(): Promise<void> {

@@ -23,6 +23,14 @@ describe('IPC argument validation', () => {
       weights: { bytes, text: 'y' },
     });
     expect(autosave([{ text: 'x', name: 'Untitled' }])).toEqual({ text: 'x', name: 'Untitled' });
+    expect(autosave([{ text: 'x', name: 'U', weights: null }])).toEqual({
+      text: 'x',
+      name: 'U',
+      weights: null,
+    });
+    expect(() => autosave([{ text: 'x', name: 'U', weights: [1] }])).toThrow(
+      /'weights' must be null/,
+    );
     expect(VALIDATE_ARGS['file:open']([])).toBeUndefined();
     expect(VALIDATE_ARGS['app:ready']([])).toBeUndefined();
   });

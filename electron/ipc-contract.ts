@@ -67,6 +67,8 @@ export interface AutosaveRequest {
   readonly text: string;
   /** The file the document came from, so a recovery can say which work it holds. */
   readonly name: string;
+  /** Trained weights to keep with it (safetensors); null drops kept ones; absent keeps them. */
+  readonly weights?: Uint8Array | null;
 }
 
 /**
@@ -247,11 +249,22 @@ export const VALIDATE_ARGS: {
   'recovery:autosave': (args) => {
     const channel = 'recovery:autosave';
     const value = checkOneRecord(channel, args);
-    checkKeys(channel, value, ['text', 'name']);
-    return {
+    checkKeys(channel, value, ['text', 'name', 'weights']);
+    const request = {
       text: checkText(channel, value.text, 'text'),
       name: checkName(channel, value.name, 'name'),
     };
+    const weights = value.weights;
+    if (weights === undefined) return request;
+    if (
+      weights !== null &&
+      (!(weights instanceof Uint8Array) || weights.byteLength > MAX_EXPORT_BYTES)
+    )
+      throw new IpcArgumentError(
+        channel,
+        `'weights' must be null or a Uint8Array of at most 2 GiB`,
+      );
+    return { ...request, weights };
   },
   'recovery:clear': (args) => checkNoArgs('recovery:clear', args),
   'app:ready': (args) => checkNoArgs('app:ready', args),

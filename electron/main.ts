@@ -64,6 +64,14 @@ const recent = new RecentFiles(join(dataFolder(), 'recent-files.json'), {
 });
 const recovery = new RecoveryStore(join(dataFolder(), 'recovery'), {
   read: readText,
+  readBytes: async (path) => {
+    try {
+      return new Uint8Array(await readFile(path));
+    } catch (error) {
+      if (error instanceof Error && 'code' in error && error.code === 'ENOENT') return null;
+      throw error;
+    }
+  },
   write: writeFileAtomic,
   remove: (path) => rm(path, { force: true }),
   mkdir: async (path) => void (await mkdir(path, { recursive: true })),

@@ -19,6 +19,11 @@ function store(now = 1_700_000_000_000): RecoveryStore {
     join(dir, 'recovery'),
     {
       read: (path) => readTextOrNull(readFile, path),
+      readBytes: (path) =>
+        readFile(path).then(
+          (b) => new Uint8Array(b),
+          () => null,
+        ),
       write: writeFileAtomic,
       remove: (path) => rm(path, { force: true }),
       mkdir: async (path) => void (await mkdir(path, { recursive: true })),
@@ -28,6 +33,28 @@ function store(now = 1_700_000_000_000): RecoveryStore {
 }
 
 describe('crash recovery', () => {
+  it('keeps trained weights with the work, replaced or dropped on request, and clears both', async () => {
+    const weights = new Uint8Array([1, 2, 3]);
+    await store().save('spiral.ipynb', '{"doc": 1}', weights);
+    // Edits autosave the text alone: the weights stay.
+    await store().save('spiral.ipynb', '{"doc": 2}');
+    const entry = await store().pending();
+    expect(entry).toMatchObject({ text: '{"doc": 2}', weights });
+    expect(recoveredDocument(entry!)).toEqual({
+      path: null,
+      name: 'spiral.ipynb',
+      text: '{"doc": 2}',
+      weights: { name: 'recovered weights', bytes: weights },
+    });
+    await store().save('other.ipynb', '{"doc": 3}', null);
+    expect((await store().pending())?.weights).toBeUndefined();
+    await store().save('spiral.ipynb', '{"doc": 4}', weights);
+    await store().clear();
+    expect(await store().pending()).toBeNull();
+    await store().save('spiral.ipynb', '{"doc": 5}');
+    expect((await store().pending())?.weights).toBeUndefined();
+  });
+
   it('has nothing to offer on a first start', async () => {
     expect(await store().pending()).toBeNull();
   });

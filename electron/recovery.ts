@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import type { OpenedFileData } from './ipc-contract.js';
 
 export const RECOVERY_FILE = 'autosave.json';
+/** The trained weights autosaved with the work (safetensors), when training ran. */
+export const RECOVERY_WEIGHTS_FILE = 'autosave.safetensors';
 const RECOVERY_VERSION = 1;
 
 export interface RecoveryEntry {
@@ -17,11 +19,15 @@ export interface RecoveryEntry {
   /** When it was autosaved, in ms since the epoch. */
   readonly savedAt: number;
   readonly text: string;
+  /** The trained weights autosaved with it, if any. */
+  readonly weights?: Uint8Array;
 }
 
 export interface RecoveryIo {
   read(path: string): Promise<string | null>;
-  write(path: string, text: string): Promise<void>;
+  /** A file's bytes, or null when it does not exist. */
+  readBytes(path: string): Promise<Uint8Array | null>;
+  write(path: string, data: string | Uint8Array): Promise<void>;
   remove(path: string): Promise<void>;
   mkdir(path: string): Promise<void>;
 }
@@ -44,6 +50,7 @@ export function parseRecovery(text: string | null): RecoveryEntry | null {
 
 export class RecoveryStore {
   readonly file: string;
+  readonly weightsFile: string;
 
   constructor(
     readonly folder: string,
@@ -51,21 +58,33 @@ export class RecoveryStore {
     private readonly now: () => number = Date.now,
   ) {
     this.file = join(folder, RECOVERY_FILE);
+    this.weightsFile = join(folder, RECOVERY_WEIGHTS_FILE);
   }
 
-  async save(name: string, text: string): Promise<void> {
+  /**
+   * Keeps `text` as the work to offer; `weights` replace the autosaved weights (null removes
+   * them; absent leaves them as they are, since edits autosave the text alone). The weights are
+   * written first, so the work offered never misses weights it was autosaved with.
+   */
+  async save(name: string, text: string, weights?: Uint8Array | null): Promise<void> {
     await this.io.mkdir(this.folder);
+    if (weights === null) await this.io.remove(this.weightsFile);
+    else if (weights) await this.io.write(this.weightsFile, weights);
     const entry = { version: RECOVERY_VERSION, name, savedAt: this.now(), text };
     await this.io.write(this.file, JSON.stringify(entry));
   }
 
-  /** The unsaved work of an earlier session, or null. */
+  /** The unsaved work of an earlier session (with its weights, if any), or null. */
   async pending(): Promise<RecoveryEntry | null> {
-    return parseRecovery(await this.io.read(this.file));
+    const entry = parseRecovery(await this.io.read(this.file));
+    if (!entry) return null;
+    const weights = await this.io.readBytes(this.weightsFile);
+    return weights ? { ...entry, weights } : entry;
   }
 
   async clear(): Promise<void> {
     await this.io.remove(this.file);
+    await this.io.remove(this.weightsFile);
   }
 }
 
@@ -92,5 +111,8 @@ export function recoveryQuestion(entry: RecoveryEntry): {
 
 /** The recovered work as a document to open: no path, so Save asks where to write it. */
 export function recoveredDocument(entry: RecoveryEntry): OpenedFileData {
-  return { path: null, name: entry.name, text: entry.text };
+  const weights = entry.weights
+    ? { weights: { name: 'recovered weights', bytes: entry.weights } }
+    : {};
+  return { path: null, name: entry.name, text: entry.text, ...weights };
 }

@@ -56,7 +56,8 @@ function restore(text: string | null): EditorDocument | undefined {
 const bridge = desktopBridge();
 const host = bridge ? createDesktopHost(bridge) : createBrowserHost();
 const client = startEngineWorker();
-const editor = createEditor({ client, document: restore(host.loadAutosave()) });
+const restored = restore(host.loadAutosave());
+const editor = createEditor({ client, document: restored });
 const training = new Training({ client, document: () => editor.doc });
 const files = new Files(editor, host);
 // The notebook's kernel runs in an engine worker of its own, so interrupting a cell (which
@@ -68,6 +69,8 @@ const notebook = new Notebook({
 files.attachNotebook(notebook);
 files.attachWeights(training);
 files.startAutosave();
+// The weights autosaved with a restored document come back with it.
+if (restored) void editor.whenReady().then(() => files.restoreAutosavedWeights());
 host.onCommand?.((command) => performHostCommand(command, { editor, files }));
 // Documents from main wait for the op catalog, so unknown ops open as placeholders.
 host.onOpenFile?.((file) => void editor.whenReady().then(() => files.load(file)));

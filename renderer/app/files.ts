@@ -50,7 +50,15 @@ export interface WeightsKeeper {
   weightsForSave(): Promise<WeightsForSave>;
   loadWeights(bytes: Uint8Array, name: string): Promise<string | null>;
   forgetWeights(): void;
+  /**
+   * Calls `listener` when training reaches a new step (with whether it is still running);
+   * returns the unsubscribe function.
+   */
+  watchSteps(listener: (step: number, running: boolean) => void): () => void;
 }
+
+/** While training runs, its weights are autosaved at most this often (ms). */
+export const WEIGHTS_AUTOSAVE_MS = 30_000;
 
 export class Files {
   readonly state: StoreApi<FileState>;
@@ -150,7 +158,7 @@ export class Files {
       const model = parseModel(opened.text, this.isKnownOp());
       this.editor.load(model.doc, `Open ${opened.name}`);
       this.notebook?.opened(opened.text);
-      this.weights?.forgetWeights();
+      this.forgetWeights();
       const notice = placeholderNotice(model.placeholders);
       const message = `Opened ${opened.name}${notice ? `: ${notice}` : ''}`;
       this.state.setState({
@@ -200,13 +208,31 @@ export class Files {
    */
   async adoptWeights(bytes: Uint8Array, name: string): Promise<string | null> {
     if (!this.weights) return null;
-    this.weights.forgetWeights();
+    this.forgetWeights();
     return this.weights.loadWeights(bytes, name);
+  }
+
+  /**
+   * At start, with the autosaved document restored (web): loads the trained weights autosaved
+   * with it.
+   */
+  async restoreAutosavedWeights(): Promise<void> {
+    const bytes = await this.host.loadAutosavedWeights?.();
+    if (!bytes || !this.weights) return;
+    const problem = await this.weights.loadWeights(bytes, 'autosaved weights');
+    if (problem !== null) return void this.state.setState({ message: problem });
+    this.state.setState({ message: 'Restored the trained weights autosaved with this model' });
+  }
+
+  /** Another document: the last one's weights are neither saved nor recovered with it. */
+  private forgetWeights(): void {
+    this.weights?.forgetWeights();
+    this.host.autosave(serializeDocument(this.editor.doc), false, null);
   }
 
   newDocument(): void {
     this.editor.newDocument();
-    this.weights?.forgetWeights();
+    this.forgetWeights();
     this.notebook?.reset();
     this.state.setState({
       file: null,
@@ -216,21 +242,62 @@ export class Files {
   }
 
   /** Autosaves the document a moment after each change; returns the unsubscribe function. */
+  /**
+   * Autosaves the document a moment after each change, and the trained weights when training
+   * pauses, stops or finishes at a new step, and every WEIGHTS_AUTOSAVE_MS while it runs (so a
+   * crash loses at most that much training). Returns the unsubscribe function.
+   */
   startAutosave(delayMs = 400): () => void {
     let timer: ReturnType<typeof setTimeout> | undefined;
+    const unsaved = (): boolean =>
+      this.editor.document.getState().revision !== this.state.getState().savedRevision;
     const stop = this.editor.document.subscribe((state, previous) => {
       if (state.doc === previous.doc) return;
       clearTimeout(timer);
-      timer = setTimeout(() => {
-        const unsaved =
-          this.editor.document.getState().revision !== this.state.getState().savedRevision;
-        this.host.autosave(serializeDocument(state.doc), unsaved);
-      }, delayMs);
+      timer = setTimeout(
+        () => this.host.autosave(serializeDocument(state.doc), unsaved()),
+        delayMs,
+      );
     });
+    let lastWeights = -Infinity;
+    let lastStep = 0;
+    let saving = false;
+    /** A step that arrived while weights were being saved, to save once that is done. */
+    let waiting: { step: number; running: boolean } | null = null;
+    const onStep = (step: number, running: boolean): void => {
+      const now = performance.now();
+      if (saving) {
+        waiting = { step, running };
+        return;
+      }
+      if (step === lastStep || (running && now - lastWeights < WEIGHTS_AUTOSAVE_MS)) return;
+      saving = true;
+      lastWeights = now;
+      void this.autosaveWeights()
+        .then((saved) => {
+          if (saved) lastStep = step;
+        })
+        .finally(() => {
+          saving = false;
+          const next = waiting;
+          waiting = null;
+          if (next) onStep(next.step, next.running);
+        });
+    };
+    const stopWeights = this.weights?.watchSteps(onStep);
     return () => {
       clearTimeout(timer);
       stop();
+      stopWeights?.();
     };
+  }
+
+  /** Autosaves the current weights with the document; resolves with whether it did. */
+  private async autosaveWeights(): Promise<boolean> {
+    const weights = await this.weights?.weightsForSave();
+    if (!weights || !('bytes' in weights)) return false;
+    this.host.autosave(serializeDocument(this.editor.doc), true, weights.bytes);
+    return true;
   }
 }
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createInProcessEngineClient } from '../../engine/worker/in-process.js';
-import { Files } from '../app/files.js';
+import { Files, WEIGHTS_AUTOSAVE_MS, type WeightsKeeper } from '../app/files.js';
 import type { Host } from '../host/host.js';
 import { createEditor } from '../state/editor.js';
 import { emptyDocument } from '../state/document.js';
@@ -12,7 +12,7 @@ afterEach(() => {
 
 describe('autosave', () => {
   it('says whether the document differs from the file it was opened from or saved to', async () => {
-    const autosaves: [string, boolean | undefined][] = [];
+    const autosaves: [string, boolean | undefined, (Uint8Array | null)?][] = [];
     const saved: string[] = [];
     const host: Host = {
       kind: 'desktop',
@@ -22,7 +22,8 @@ describe('autosave', () => {
         return Promise.resolve({ name });
       },
       loadAutosave: () => null,
-      autosave: (text, unsaved) => void autosaves.push([text, unsaved]),
+      autosave: (text, unsaved, weights) =>
+        void autosaves.push(weights === undefined ? [text, unsaved] : [text, unsaved, weights]),
     };
     const editor = createEditor({ client: createInProcessEngineClient() });
     await editor.whenReady();
@@ -39,17 +40,68 @@ describe('autosave', () => {
       layout: { a: { x: 0, y: 0 } },
     };
     files.load({ name: 'm.ipynb', text: serializeModel(doc), handle: '/m.ipynb' });
+    // Opening drops weights kept for the document before (null), then autosaves the new one.
+    expect(autosaves.map(([, unsaved, weights]) => [unsaved, weights])).toEqual([[false, null]]);
     vi.advanceTimersByTime(150);
-    expect(autosaves.map(([, unsaved]) => unsaved)).toEqual([false]);
+    expect(autosaves.map(([, unsaved]) => unsaved)).toEqual([false, false]);
 
     editor.moveNodes({ a: { x: 50, y: 0 } });
     vi.advanceTimersByTime(150);
-    expect(autosaves.map(([, unsaved]) => unsaved)).toEqual([false, true]);
+    expect(autosaves.map(([, unsaved]) => unsaved)).toEqual([false, false, true]);
 
     await files.save();
     expect(saved).toHaveLength(1);
     editor.moveNodes({ a: { x: 60, y: 0 } });
     vi.advanceTimersByTime(150);
     expect(autosaves.at(-1)?.[1]).toBe(true);
+  });
+
+  it('keeps the trained weights with the work: when training pauses, and every 30 s while it runs', async () => {
+    const autosaves: { unsaved: boolean | undefined; weights: Uint8Array | null | undefined }[] =
+      [];
+    const host: Host = {
+      kind: 'desktop',
+      openFile: () => Promise.resolve(null),
+      saveFile: (_text, name, _target, weights) =>
+        Promise.resolve({ name, ...(weights ? { weightsName: 'm.safetensors' } : {}) }),
+      loadAutosave: () => null,
+      autosave: (_text, unsaved, weights) => void autosaves.push({ unsaved, weights }),
+    };
+    let listener: ((step: number, running: boolean) => void) | null = null;
+    let step = 0;
+    const keeper: WeightsKeeper = {
+      weightsForSave: () =>
+        Promise.resolve(step > 0 ? { bytes: new Uint8Array([step]), step } : null),
+      loadWeights: () => Promise.resolve(null),
+      forgetWeights: () => {},
+      watchSteps: (l) => {
+        listener = l;
+        return () => (listener = null);
+      },
+    };
+    const editor = createEditor({ client: createInProcessEngineClient() });
+    await editor.whenReady();
+    const files = new Files(editor, host);
+    files.attachWeights(keeper);
+    vi.useFakeTimers();
+    files.startAutosave(100);
+    const reach = async (s: number, running: boolean): Promise<void> => {
+      step = s;
+      listener!(s, running);
+      await vi.advanceTimersByTimeAsync(0);
+    };
+
+    await reach(1, true); // the first step while running: autosaved at once
+    await reach(2, true); // within 30 s: not yet
+    expect(autosaves.map((a) => a.weights)).toEqual([new Uint8Array([1])]);
+    await vi.advanceTimersByTimeAsync(WEIGHTS_AUTOSAVE_MS);
+    await reach(3, true);
+    await reach(4, false); // paused: at once
+    expect(autosaves.map((a) => a.weights)).toEqual([
+      new Uint8Array([1]),
+      new Uint8Array([3]),
+      new Uint8Array([4]),
+    ]);
+    expect(autosaves.every((a) => a.unsaved)).toBe(true);
   });
 });

@@ -136,6 +136,52 @@ async function writeHandle(handle: WritableFileHandle, data: string | Uint8Array
   await stream.close();
 }
 
+/**
+ * Trained weights autosaved with the document: too large for localStorage, so they go to
+ * IndexedDB (database `wiregrad`, store `autosave`, key `weights`).
+ */
+const WEIGHTS_DB = 'wiregrad';
+const WEIGHTS_STORE = 'autosave';
+const WEIGHTS_KEY = 'weights';
+
+function openWeightsDb(win: Window): Promise<IDBDatabase> {
+  return new Promise((resolve, reject) => {
+    const request = win.indexedDB.open(WEIGHTS_DB, 1);
+    request.onupgradeneeded = () => request.result.createObjectStore(WEIGHTS_STORE);
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error ?? new Error('IndexedDB did not open'));
+  });
+}
+
+async function withWeightsStore<T>(
+  win: Window,
+  mode: IDBTransactionMode,
+  use: (store: IDBObjectStore) => IDBRequest,
+): Promise<T> {
+  const db = await openWeightsDb(win);
+  try {
+    return await new Promise<T>((resolve, reject) => {
+      const transaction = db.transaction(WEIGHTS_STORE, mode);
+      const request = use(transaction.objectStore(WEIGHTS_STORE));
+      transaction.oncomplete = () => resolve(request.result as T);
+      transaction.onerror = () => reject(transaction.error ?? new Error('IndexedDB failed'));
+    });
+  } finally {
+    db.close();
+  }
+}
+
+function storeWeights(win: Window, weights: Uint8Array | null): Promise<unknown> {
+  return withWeightsStore(win, 'readwrite', (store) =>
+    weights === null ? store.delete(WEIGHTS_KEY) : store.put(weights, WEIGHTS_KEY),
+  );
+}
+
+async function readStoredWeights(win: Window): Promise<Uint8Array | null> {
+  const value = await withWeightsStore<unknown>(win, 'readonly', (store) => store.get(WEIGHTS_KEY));
+  return value instanceof Uint8Array ? value : null;
+}
+
 export function createBrowserHost(win: Window = window): Host {
   const fs = win as unknown as FileSystemAccess;
   /**
@@ -255,12 +301,19 @@ export function createBrowserHost(win: Window = window): Host {
         return null; // storage disabled (privacy settings): start empty
       }
     },
-    autosave(text: string) {
+    autosave(text: string, _unsaved?: boolean, weights?: Uint8Array | null) {
       try {
         win.localStorage.setItem(AUTOSAVE_KEY, text);
       } catch {
         // Quota exceeded or storage disabled: autosave is best effort, Save still works.
       }
+      if (weights !== undefined)
+        void storeWeights(win, weights).catch((error: unknown) => {
+          console.warn('Autosaving the trained weights failed:', error);
+        });
+    },
+    loadAutosavedWeights() {
+      return readStoredWeights(win).catch(() => null);
     },
   };
 }

@@ -55,7 +55,10 @@ export interface DesktopBridge {
     channel: 'file:import',
     kind: BridgeKind,
   ): Promise<{ name: string; bytes: Uint8Array } | null>;
-  invoke(channel: 'recovery:autosave', request: { text: string; name: string }): Promise<void>;
+  invoke(
+    channel: 'recovery:autosave',
+    request: { text: string; name: string; weights?: Uint8Array | null },
+  ): Promise<void>;
   invoke(channel: 'recovery:clear'): Promise<void>;
   invoke(channel: 'app:ready'): Promise<readonly BridgeFile[]>;
   on(channel: 'menu:command', listener: (command: HostCommand) => void): () => void;
@@ -127,11 +130,15 @@ export function createDesktopHost(bridge: DesktopBridge): Host {
     },
     // Recovery is offered by main at start and arrives through `ready`.
     loadAutosave: () => null,
-    autosave(text: string, unsaved = true) {
+    autosave(text: string, unsaved = true, weights?: Uint8Array | null) {
       // Best effort, as in the browser: a failed autosave must not interrupt editing. Work that
       // matches its file needs no recovery copy (and an old one would be offered wrongly).
       const done = unsaved
-        ? bridge.invoke('recovery:autosave', { text, name: currentName })
+        ? bridge.invoke('recovery:autosave', {
+            text,
+            name: currentName,
+            ...(weights !== undefined ? { weights } : {}),
+          })
         : bridge.invoke('recovery:clear');
       done.catch((error: unknown) => {
         console.warn('Autosave failed:', error);

@@ -100,9 +100,15 @@ export interface Host {
   /**
    * Keeps `text` as the document to restore on the next start. `unsaved` says whether it differs
    * from the file last opened or saved: the desktop keeps a recovery copy only of unsaved work,
-   * so opening a file and quitting does not offer a recovery at the next start.
+   * so opening a file and quitting does not offer a recovery at the next start. `weights`
+   * (safetensors) replace the trained weights kept with it; null drops them; absent keeps them.
    */
-  autosave(text: string, unsaved?: boolean): void;
+  autosave(text: string, unsaved?: boolean, weights?: Uint8Array | null): void;
+  /**
+   * Web only: the trained weights autosaved with the document `loadAutosave` gives, or null.
+   * (The desktop hands them over with the recovered document.)
+   */
+  loadAutosavedWeights?(): Promise<Uint8Array | null>;
   /**
    * Desktop only: called once the page can take documents; resolves with those waiting (work
    * recovered after a crash, a notebook the app was launched with). The last one is opened.

@@ -340,6 +340,16 @@ export class Training {
     return null;
   }
 
+  /** Calls `listener` with each new step the store shows, and whether training runs. */
+  watchSteps(listener: (step: number, running: boolean) => void): () => void {
+    return this.store.subscribe((state, previous) => {
+      const p = state.progress;
+      if (!p || (p.step === previous.progress?.step && p.status === previous.progress.status))
+        return;
+      listener(p.step, p.status === 'running');
+    });
+  }
+
   /** Drops loaded weights and stops counting the session as the document's (New, Open). */
   forgetWeights(): void {
     this.loadedBytes = null;

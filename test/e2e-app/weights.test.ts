@@ -58,6 +58,48 @@ async function saveAll(count: number): Promise<Map<string, string>> {
   return paths;
 }
 
+/** In the page: whether the weights autosaved in IndexedDB are those of `step`. */
+function autosavedWeightsStep(step: number): Promise<boolean> {
+  interface Request<T> {
+    onsuccess: (() => void) | null;
+    onerror: (() => void) | null;
+    readonly result: T;
+  }
+  interface Db {
+    readonly objectStoreNames: { contains(name: string): boolean };
+    transaction(store: string): {
+      objectStore(name: string): { get(key: string): Request<unknown> };
+    };
+    close(): void;
+  }
+  const g = globalThis as unknown as {
+    indexedDB: { open(name: string): Request<Db> };
+    TextDecoder: new () => { decode(bytes: Uint8Array): string };
+  };
+  return new Promise((resolve) => {
+    const open = g.indexedDB.open('wiregrad');
+    open.onerror = () => resolve(false);
+    open.onsuccess = () => {
+      const db = open.result;
+      if (!db.objectStoreNames.contains('autosave')) {
+        db.close();
+        return resolve(false);
+      }
+      const get = db.transaction('autosave').objectStore('autosave').get('weights');
+      get.onerror = () => resolve(false);
+      get.onsuccess = () => {
+        db.close();
+        const bytes = get.result;
+        if (!(bytes instanceof Uint8Array)) return resolve(false);
+        // safetensors: an 8-byte little-endian header length, then the JSON header.
+        const length = new DataView(bytes.buffer, bytes.byteOffset).getUint32(0, true);
+        const header = new g.TextDecoder().decode(bytes.subarray(8, 8 + length));
+        resolve(header.includes(`"step":"${step}"`));
+      };
+    };
+  });
+}
+
 async function openFiles(paths: readonly string[]): Promise<void> {
   const [chooser] = await Promise.all([
     page.waitForEvent('filechooser'),
@@ -138,6 +180,33 @@ describe('trained weights beside the notebook', { timeout: TEST_TIMEOUT }, () =>
       ),
     );
     await page.getByTestId('node-loss').waitFor();
+  });
+
+  it('are autosaved with the document and come back after a reload', async () => {
+    await loadTemplate(page, 'mlp');
+    await openTrainPanel(page, 'spiral');
+    for (let k = 1; k <= 3; k++) {
+      await page.getByTestId('train-step').click();
+      await waitForNumber(page, '[data-testid="train-step-count"]', { atLeast: k });
+    }
+    // Paused at a new step: the weights of step 3 are autosaved (IndexedDB) with the document.
+    await page.waitForFunction(autosavedWeightsStep, 3);
+    await page.reload();
+    await page.getByTestId('node-loss').waitFor();
+    await page
+      .getByTestId('status-message')
+      .filter({ hasText: 'Restored the trained weights' })
+      .waitFor();
+    await page.getByTestId('tab-train').click();
+    await page.getByTestId('weights-source').filter({ hasText: 'autosaved weights' }).waitFor();
+    expect(await textOf(page, 'weights-source')).toContain('step 3');
+
+    // New drops them: a reload then restores the empty model alone.
+    await page.getByTestId('file-new').click();
+    await page.getByTestId('node-loss').waitFor({ state: 'detached' });
+    await page.reload();
+    await page.getByTestId('tab-train').click();
+    expect(await textOf(page, 'weights-source')).toBe('seeded initial values');
   });
 
   it('refuses weights that do not fit the model, saying which parameter', async () => {
