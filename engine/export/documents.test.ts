@@ -15,7 +15,7 @@ import { spiral } from '../data/synthetic.js';
 import { templateGraphs, zooGraphs } from '../../test/export/graphs.js';
 import { createInProcessEngineClient } from '../worker/in-process.js';
 import { dispose, memory } from '../runtime/scope.js';
-import { decodeWeights } from '../train/weights-file.js';
+import { decodeWeights, encodeWeightsSync } from '../train/weights-file.js';
 import { exportDocument } from './documents.js';
 import { decodeModel } from './onnx-proto.js';
 
@@ -54,6 +54,23 @@ describe('export and import over the worker protocol', () => {
     for (const [id, t] of seeded)
       expect(Array.from(values.get(id)!.dataSync()), id).toEqual(Array.from(t.dataSync()));
     dispose([...values.values()]);
+  });
+
+  it('exports with the weights of a weights file given as bytes', async () => {
+    const doc = mlp.toJSON();
+    const shifted = new Map([...mlp.initParameters()].map(([id, t]) => [id, t.add(0.5)]));
+    const bytes = encodeWeightsSync(doc, shifted, { step: 7 });
+    const { files } = await client.exportGraph(doc, 'onnx', bytes);
+    const back = await client.importOnnx(files[0]!.contents as Uint8Array, 'm.onnx');
+    const { values } = decodeWeights(back.graph, back.weights!);
+    for (const [id, t] of shifted)
+      expect(Array.from(values.get(id)!.dataSync()), id).toEqual(Array.from(t.dataSync()));
+    dispose([...values.values(), ...shifted.values()]);
+    // A file for another model is refused with the parameter it lacks.
+    const other = templateGraphs()
+      .find(([name]) => name === 'two-tower')![1]
+      .toJSON();
+    await expect(client.exportGraph(other, 'onnx', bytes)).rejects.toThrow(/do not fit this model/);
   });
 
   it('exports a PyTorch project', async () => {

@@ -224,7 +224,7 @@ export class EngineClient {
   async exportGraph(
     graph: DraftGraph,
     target: ExportTargetName,
-    weights: 'initial' | 'trained' = 'initial',
+    weights: 'initial' | 'trained' | Uint8Array = 'initial',
   ): Promise<{ files: readonly ExportedFile[]; warnings: readonly string[] }> {
     const response = await this.request((id) => ({
       type: 'export/graph',

@@ -530,14 +530,16 @@ export type EngineRequest =
     }
   /**
    * Exports the graph; answered `export/files`. Parameters take their seeded initial values, or
-   * with `weights: 'trained'` the current training session's (which must be of this graph).
+   * with `weights: 'trained'` the current training session's (which must be of this graph), or
+   * those of a weights file given as bytes.
    */
   | {
       readonly type: 'export/graph';
       readonly id: number;
       readonly graph: GraphJSON;
       readonly target: ExportTargetName;
-      readonly weights?: 'initial' | 'trained';
+      /** Or a weights file's bytes (safetensors, engine/train/weights-file.ts). */
+      readonly weights?: 'initial' | 'trained' | Uint8Array;
     }
   /**
    * Reads TypeScript that builds a graph with GraphBuilder (the TypeScript export's form)

@@ -276,8 +276,13 @@ export function createEngineServer(
       }
       case 'export/graph': {
         let weights: ReadonlyMap<string, Tensor> | undefined;
+        /** Values decoded from a weights file, freed after the export. */
+        let decoded: Tensor[] = [];
         try {
-          weights = request.weights === 'trained' ? trainedWeights(request.graph) : undefined;
+          if (request.weights instanceof Uint8Array) {
+            weights = decodeWeights(request.graph, request.weights).values;
+            decoded = [...weights.values()];
+          } else if (request.weights === 'trained') weights = trainedWeights(request.graph);
         } catch (error) {
           return refuse(request.id, error);
         }
@@ -285,7 +290,8 @@ export function createEngineServer(
           .then(({ files, warnings }) =>
             reply({ type: 'export/files', id: request.id, files, warnings }),
           )
-          .catch((error: unknown) => refuse(request.id, error));
+          .catch((error: unknown) => refuse(request.id, error))
+          .finally(() => dispose(decoded));
         return;
       }
       case 'import/onnx': {

@@ -68,7 +68,10 @@ function ExportDialog({
   const editor = useEditor();
   const [target, setTarget] = useState<ExportTargetName>('onnx');
   const trainedStep = useStore(training.store, (s) => s.progress?.step ?? 0);
-  const [useTrained, setUseTrained] = useState(trainedStep > 0);
+  const loaded = useStore(training.store, (s) => s.weights);
+  // Trained in this session, or loaded from a file (a notebook's weights, an ONNX model's).
+  const hasTrained = trainedStep > 0 || loaded !== null;
+  const [useTrained, setUseTrained] = useState(hasTrained);
   const [state, setState] = useState<ExportState>({ phase: 'idle' });
   const first = useRef<HTMLButtonElement>(null);
   useEffect(() => first.current?.focus(), []);
@@ -78,7 +81,8 @@ function ExportDialog({
     setState({ phase: 'running' });
     try {
       const graph = editor.doc.graph;
-      const weights = useTrained && target !== 'typescript' ? 'trained' : 'initial';
+      const weights =
+        useTrained && target !== 'typescript' ? (training.exportWeights() ?? 'initial') : 'initial';
       const { files, warnings } = await client.exportGraph(graph, target, weights);
       const file = packageExport(target, exportStem(graph.name), files);
       const saved = await saveBytes(host, file.bytes, file.name, targetInfo(target).kind);
@@ -130,8 +134,8 @@ function ExportDialog({
           <input
             type="checkbox"
             data-testid="export-trained"
-            checked={useTrained && trainedStep > 0 && target !== 'typescript'}
-            disabled={trainedStep === 0 || target === 'typescript'}
+            checked={useTrained && hasTrained && target !== 'typescript'}
+            disabled={!hasTrained || target === 'typescript'}
             onChange={(e) => {
               setUseTrained(e.target.checked);
               setState({ phase: 'idle' });
@@ -142,7 +146,9 @@ function ExportDialog({
               ? 'TypeScript rebuilds the graph; parameters take their seeded initial values'
               : trainedStep > 0
                 ? `Use the trained weights (step ${trainedStep.toLocaleString('en-US')}), else the seeded initial values`
-                : 'Parameters take their seeded initial values (train in the Train tab to export trained weights)'}
+                : loaded !== null
+                  ? `Use the weights from ${loaded.name}, else the seeded initial values`
+                  : 'Parameters take their seeded initial values (train in the Train tab to export trained weights)'}
           </span>
         </label>
         {state.phase === 'failed' && (

@@ -340,6 +340,18 @@ export class Training {
     return null;
   }
 
+  /**
+   * Which weights an export with "trained weights" takes: the session's (trained, or started
+   * from a file), else a loaded file's bytes (a model that cannot train, e.g. an imported
+   * ONNX classifier without a loss), else none.
+   */
+  exportWeights(): 'trained' | Uint8Array | null {
+    const step = this.store.getState().progress?.step ?? 0;
+    const loaded = this.store.getState().weights;
+    if (this.session !== null && this.sessionIsDocument && (step > 0 || loaded)) return 'trained';
+    return this.loadedBytes && loaded ? this.loadedBytes : null;
+  }
+
   /** Calls `listener` with each new step the store shows, and whether training runs. */
   watchSteps(listener: (step: number, running: boolean) => void): () => void {
     return this.store.subscribe((state, previous) => {

@@ -159,6 +159,15 @@ describe('trained weights beside the notebook', { timeout: TEST_TIMEOUT }, () =>
     await waitForNumber(page, '[data-testid="metric-val-accuracy"]', { atLeast: 0.88 });
     expect(Number(await textOf(page, 'train-step-count'))).toBe(0);
     await screenshot(page, 'weights-loaded');
+    // Export offers those weights.
+    await page.keyboard.press('Control+e');
+    await page.getByTestId('export-dialog').waitFor();
+    expect(await page.getByTestId('export-trained').isChecked()).toBe(true);
+    expect(await page.getByTestId('export-dialog').textContent()).toContain(
+      `Use the weights from ${WEIGHTS}`,
+    );
+    await page.keyboard.press('Escape');
+    await page.getByTestId('export-dialog').waitFor({ state: 'detached' });
 
     // Reset goes back to the seeded values: nothing is written beside the notebook then.
     await page.getByTestId('train-reset').click();
