@@ -333,8 +333,10 @@ class Run {
         // An early view's data is not there yet: a recorder watching it would read it.
         if (this.observing) continue;
       } else if (this.inline(step)) continue; // small enough for this thread, beside the lanes
-      // A matmul that could be split over idle lanes waits to become ready instead.
-      if (others && this.splittable(step)) continue;
+      // A matmul that could be split waits to become ready instead, unless it would start
+      // next on this lane with no other lane idle: queued further ahead, it could not be
+      // split when a lane frees up before it starts.
+      if (this.splittable(step) && (others || this.busy[lane] !== 1)) continue;
       return step;
     }
     return null;
