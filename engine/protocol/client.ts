@@ -10,6 +10,7 @@
 import type {
   CellLog,
   CellRun,
+  CsvUpload,
   DataPreview,
   DatasetName,
   DraftGraph,
@@ -35,6 +36,8 @@ export interface TrainStartOptions {
   readonly paused?: boolean;
   /** A weights file (safetensors) to start from instead of the seeded values. */
   readonly weights?: Uint8Array;
+  /** Train on this uploaded CSV instead of the named data set. */
+  readonly csv?: CsvUpload;
 }
 
 type TrainControl = 'train/pause' | 'train/resume' | 'train/step' | 'train/stop' | 'train/reset';

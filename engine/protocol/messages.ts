@@ -108,6 +108,14 @@ export type TeachMove = 'teach/forward' | 'teach/backward' | 'teach/back' | 'tea
  */
 export type DatasetName = 'spiral' | 'moons' | 'circles' | 'xor' | 'gaussians' | 'mnist';
 
+/** A CSV file the user uploaded, to preview or train on. */
+export interface CsvUpload {
+  readonly name: string;
+  readonly text: string;
+  /** The target column (default: the last). */
+  readonly target?: string;
+}
+
 /** A training run's settings, flat for the UI's form. */
 export interface TrainSessionConfig {
   readonly optimizer: 'sgd' | 'adam' | 'adamw';
@@ -491,6 +499,11 @@ export type EngineRequest =
        * the seeded values; refused with the reason when it does not fit the graph.
        */
       readonly weights?: Uint8Array;
+      /**
+       * Train on this CSV instead of `dataset` (80% of its rows; the rest validate), refused
+       * with the reason when it does not fit the model.
+       */
+      readonly csv?: CsvUpload;
     }
   /**
    * Checks a weights file against a graph without loading it; answered `weights/checked`

@@ -15,7 +15,13 @@ import type { ClassificationSet } from '../data/synthetic.js';
 import { Graph } from '../graph/graph.js';
 import { importTypeScript } from '../export/typescript-import.js';
 import { tensor } from '../ops/creation.js';
-import type { CellLog, EngineRequest, EngineResponse, TensorData } from '../protocol/messages.js';
+import type {
+  CellLog,
+  CsvUpload,
+  EngineRequest,
+  EngineResponse,
+  TensorData,
+} from '../protocol/messages.js';
 import { dispose } from '../runtime/scope.js';
 import { Teacher } from '../teach/teacher.js';
 import {
@@ -27,6 +33,7 @@ import {
 } from '../train/weights-file.js';
 import type { Tensor } from '../tensor.js';
 import { checkDraftGraph } from './check-graph.js';
+import { csvTrainingSets } from './csv-training.js';
 import {
   type AssetLoader,
   DIGITS_FILE,
@@ -86,7 +93,12 @@ export function createEngineServer(
   let teacher: Teacher | null = null;
   /** The notebook kernel, made on the first cell run. */
   let kernel: Kernel | null = null;
-  let training: { readonly id: number; readonly runner: TrainRunner } | null = null;
+  let training: {
+    readonly id: number;
+    readonly runner: TrainRunner;
+    /** What it trains on: a data set's name, or `csv:<file>`. */
+    readonly data: string;
+  } | null = null;
 
   const needTeacher = (): Teacher => {
     if (!teacher) throw new Error('no lesson: send teach/start with a graph first');
@@ -146,6 +158,24 @@ export function createEngineServer(
       .catch((error: unknown) => refuse(request.id, error));
   };
 
+  const startCsvTraining = (
+    request: Extract<EngineRequest, { type: 'train/start' }>,
+    csv: CsvUpload,
+  ): void => {
+    let sets: ReturnType<typeof csvTrainingSets>;
+    try {
+      sets = csvTrainingSets(request.graph, csv, request.config.seed);
+    } catch (error) {
+      return refuse(request.id, error);
+    }
+    try {
+      startTraining(request, sets);
+    } catch (error) {
+      dispose([sets.train.x, sets.train.y, sets.validation.x, sets.validation.y]);
+      refuse(request.id, error);
+    }
+  };
+
   const startTraining = (
     request: Extract<EngineRequest, { type: 'train/start' }>,
     data?: { readonly train: ClassificationSet; readonly validation: ClassificationSet },
@@ -174,7 +204,11 @@ export function createEngineServer(
       },
       schedule,
     );
-    training = { id, runner };
+    training = {
+      id,
+      runner,
+      data: request.csv ? `csv:${request.csv.name}` : request.dataset,
+    };
     reply({ type: 'train/status', id, progress: runner.progress() });
     if (!request.paused) runner.play();
   };
@@ -222,7 +256,11 @@ export function createEngineServer(
         return reply({ type: 'kernel/reset', id: request.id });
       case 'train/start': {
         const start = (): void =>
-          request.dataset === 'mnist' ? startDigitsTraining(request) : startTraining(request);
+          request.csv
+            ? startCsvTraining(request, request.csv)
+            : request.dataset === 'mnist'
+              ? startDigitsTraining(request)
+              : startTraining(request);
         // WebGPU starts in this worker when first asked for (asynchronously, within a limit).
         const policy = request.config.device ?? 'cpu';
         const pins = webgpuPins(request.graph);
@@ -259,7 +297,7 @@ export function createEngineServer(
         } catch (error) {
           return refuse(request.id, error);
         }
-        const dataset = training?.runner.session.dataset ?? '';
+        const dataset = training?.data ?? '';
         encodeWeights(request.graph, params, { step: request.step, dataset })
           .then((bytes) => reply({ type: 'weights/file', id: request.id, bytes }))
           .catch((error: unknown) => refuse(request.id, error));

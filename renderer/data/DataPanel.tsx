@@ -11,23 +11,10 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { useStore } from 'zustand';
 import type { EngineClient } from '../../engine/protocol/client.js';
-import type { DataPreview, DatasetName } from '../../engine/protocol/messages.js';
+import type { CsvUpload, DataPreview, DatasetName } from '../../engine/protocol/messages.js';
 import { DATASET_NAMES, type Training } from '../state/training.js';
 import { ClassCounts } from './ClassCounts.js';
 import { ImageGrid } from './ImageGrid.js';
-
-/** A CSV the user chose: its name and text, kept to parse again with another target. */
-interface UploadedCsv {
-  readonly name: string;
-  readonly text: string;
-}
-
-type Source = { readonly kind: 'builtin'; readonly dataset: DatasetName } | UploadedSource;
-interface UploadedSource {
-  readonly kind: 'csv';
-  readonly file: UploadedCsv;
-  readonly target?: string;
-}
 
 type PreviewState =
   | { readonly phase: 'loading' }
@@ -83,8 +70,11 @@ function PreviewTable({ preview }: { preview: DataPreview }) {
 
 export function DataPanel({ client, training }: { client: EngineClient; training: Training }) {
   const dataset = useStore(training.store, (s) => s.form.dataset);
-  const [csv, setCsv] = useState<UploadedSource | null>(null);
-  const source: Source = csv ?? { kind: 'builtin', dataset };
+  // The uploaded CSV lives in the Train form, so Train trains on what this tab shows.
+  const uploaded = useStore(training.store, (s) => s.form.csv ?? null);
+  const usingCsv = useStore(training.store, (s) => s.form.source === 'csv');
+  const csv = usingCsv ? uploaded : null;
+  const setCsv = (next: CsvUpload): void => training.setForm({ csv: next, source: 'csv' });
   const [state, setState] = useState<PreviewState>({ phase: 'loading' });
   const latest = useRef(0);
   const fileInput = useRef<HTMLInputElement>(null);
@@ -102,12 +92,14 @@ export function DataPanel({ client, training }: { client: EngineClient; training
     );
   }, []);
 
-  const csvFile = csv?.file;
+  const csvName = csv?.name;
+  const csvText = csv?.text;
   const csvTarget = csv?.target;
   useEffect(() => {
-    if (csvFile) load(() => client.previewCsv(csvFile.name, csvFile.text, csvTarget));
+    if (csvName !== undefined && csvText !== undefined)
+      load(() => client.previewCsv(csvName, csvText, csvTarget));
     else load(() => client.previewDataset(dataset));
-  }, [client, load, dataset, csvFile, csvTarget]);
+  }, [client, load, dataset, csvName, csvText, csvTarget]);
 
   const onFile = (file: File | undefined) => {
     if (!file) return;
@@ -122,7 +114,7 @@ export function DataPanel({ client, training }: { client: EngineClient; training
       return;
     }
     file.text().then(
-      (text) => setCsv({ kind: 'csv', file: { name: file.name, text } }),
+      (text) => setCsv({ name: file.name, text }),
       (error: unknown) =>
         setState({ phase: 'failed', message: `${file.name}: ${messageOf(error)}` }),
     );
@@ -138,19 +130,21 @@ export function DataPanel({ client, training }: { client: EngineClient; training
             className="wg-field__input"
             data-testid="data-dataset"
             aria-label="Data set"
-            value={source.kind === 'builtin' ? source.dataset : 'csv'}
-            onChange={(e) => {
-              if (e.target.value === 'csv') return;
-              setCsv(null);
-              training.setForm({ dataset: e.target.value as DatasetName });
-            }}
+            value={csv ? 'csv' : dataset}
+            onChange={(e) =>
+              training.setForm(
+                e.target.value === 'csv'
+                  ? { source: 'csv' }
+                  : { dataset: e.target.value as DatasetName, source: 'builtin' },
+              )
+            }
           >
             {DATASET_NAMES.map((d) => (
               <option key={d} value={d}>
                 {d}
               </option>
             ))}
-            {csv && <option value="csv">{csv.file.name}</option>}
+            {uploaded && <option value="csv">{uploaded.name}</option>}
           </select>
           <button
             type="button"
@@ -190,9 +184,12 @@ export function DataPanel({ client, training }: { client: EngineClient; training
           </label>
         )}
         {csv && (
-          <p className="wg-inspector__tip">
-            CSV files are previewed here; training from the app uses the built-in sets (train on a
-            CSV with <code>npx wiregrad train … csv:{csv.file.name}</code>).
+          <p className="wg-inspector__tip" data-testid="csv-training-tip">
+            Train trains on this file: 80% of its rows, the other 20% validate (numeric features
+            standardised). The model&apos;s input takes one row&apos;s features
+            {preview ? ` ([N, ${preview.features.shape.join(', ')}])` : ''} and its last layer one
+            output per class. Large files train faster from the command line (
+            <code>npx wiregrad train … csv:{csv.name}</code>).
           </p>
         )}
       </div>
@@ -262,7 +259,7 @@ export function DataPanel({ client, training }: { client: EngineClient; training
  * The CSV's own column names for the target choice: the preview's feature names are one-hot
  * expanded (`colour=red`), so categorical columns are folded back to their name.
  */
-function csvColumns(csv: UploadedSource, preview: DataPreview): string[] {
+function csvColumns(csv: CsvUpload, preview: DataPreview): string[] {
   const names = new Set<string>();
   for (const c of preview.columns) names.add(c.includes('=') ? c.slice(0, c.indexOf('=')) : c);
   if (csv.target) names.add(csv.target);

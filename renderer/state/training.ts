@@ -12,6 +12,7 @@ import { type StoreApi, createStore } from 'zustand/vanilla';
 import type { EngineClient } from '../../engine/protocol/client.js';
 import type {
   ConfusionMatrix,
+  CsvUpload,
   DatasetName,
   DecisionBoundary,
   TimelineEntry,
@@ -49,6 +50,15 @@ export interface TrainForm {
   readonly device: DevicePolicy;
   /** CPU lanes for the CPU step: 'auto' (one per core where the page shares memory) or a count. */
   readonly lanes?: number | 'auto';
+  /** A CSV file uploaded in the Data tab (kept while the page is open). */
+  readonly csv?: CsvUpload;
+  /** Train on `dataset` ('builtin', the default) or on the uploaded `csv`. */
+  readonly source?: 'builtin' | 'csv';
+}
+
+/** The uploaded CSV when the form trains on it, else null. */
+export function formCsv(form: TrainForm): CsvUpload | null {
+  return form.source === 'csv' && form.csv ? form.csv : null;
 }
 
 export const DEFAULT_FORM: TrainForm = {
@@ -296,6 +306,7 @@ export class Training {
         {
           paused: options.paused ?? false,
           ...(this.loadedBytes ? { weights: this.loadedBytes } : {}),
+          ...(formCsv(form) ? { csv: formCsv(form)! } : {}),
         },
       );
       this.session = session;

@@ -16,6 +16,7 @@ import {
   type TrainForm,
   type Training,
   dataInputShape,
+  formCsv,
   trainingProblem,
 } from '../state/training.js';
 import { FLAG_COLOURS, GRAD_STOPS } from './grad-scale.js';
@@ -41,10 +42,11 @@ const LANE_CHOICES: readonly (number | 'auto')[] = [
 ];
 
 /** A metric as a plain number (what the `metric-*` hooks read), or a dash before any. */
+/** A metric as a plain number: five digits, three for tiny values (they print as 7.76e-8). */
 function plain(value: number | null | undefined): string {
-  return value === null || value === undefined || Number.isNaN(value)
-    ? '—'
-    : String(Number(value.toPrecision(5)));
+  if (value === null || value === undefined || Number.isNaN(value)) return '—';
+  const tiny = value !== 0 && Math.abs(value) < 1e-4;
+  return String(Number(value.toPrecision(tiny ? 3 : 5)));
 }
 
 function duration(ms: number | null): string {
@@ -262,14 +264,25 @@ export function TrainPanel({ training, host }: { training: Training; host?: Host
           <select
             className="wg-train__input"
             data-testid="dataset-select"
-            value={form.dataset}
-            onChange={(e) => set({ dataset: e.target.value as TrainForm['dataset'] })}
+            value={formCsv(form) ? 'csv' : form.dataset}
+            onChange={(e) =>
+              set(
+                e.target.value === 'csv'
+                  ? { source: 'csv' }
+                  : { dataset: e.target.value as TrainForm['dataset'], source: 'builtin' },
+              )
+            }
           >
             {DATASET_NAMES.map((d) => (
               <option key={d} value={d}>
                 {d === 'mnist' ? 'mnist digits' : d}
               </option>
             ))}
+            {form.csv && (
+              <option value="csv" title="Uploaded in the Data tab">
+                {form.csv.name}
+              </option>
+            )}
           </select>
         </Field>
         <Field label="Device">

@@ -12,7 +12,15 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { screenshot, useAppSession } from '../helpers/app-browser.js';
+import {
+  loadTemplate,
+  screenshot,
+  setField,
+  stopTraining,
+  textOf,
+  useAppSession,
+  waitForNumber,
+} from '../helpers/app-browser.js';
 
 const TEST_TIMEOUT = 45_000;
 
@@ -159,5 +167,58 @@ describe('the Data panel', { timeout: TEST_TIMEOUT }, () => {
     await page.getByTestId('csv-upload').setInputFiles(letters);
     await page.getByTestId('data-error').filter({ hasText: 'letters.csv' }).waitFor();
     expect(await page.getByTestId('data-error').textContent()).toMatch(/line 3.*'x'/);
+  });
+
+  it('trains the MLP on an uploaded CSV from the Train tab, and says what to change when it does not fit', async () => {
+    // Three blobs in 2-D: the MLP template's input ([N, 2]) and classes (3) fit as they are.
+    const centres: [number, number, string][] = [
+      [-3, 0, 'north'],
+      [3, 0, 'south'],
+      [0, 4, 'east'],
+    ];
+    const lines = ['width,height,kind'];
+    for (let i = 0; i < 150; i++) {
+      const [cx, cy, kind] = centres[i % 3]!;
+      const jitter = ((i * 37) % 17) / 17 - 0.5;
+      lines.push(`${(cx + jitter).toFixed(3)},${(cy - jitter).toFixed(3)},${kind}`);
+    }
+    const blobs = join(session.app.dir, 'blobs.csv');
+    await writeFile(blobs, lines.join('\n') + '\n');
+    await loadTemplate(page, 'mlp');
+    await page.getByTestId('tab-data').click();
+    await page.getByTestId('csv-upload').setInputFiles(blobs);
+    await page.getByTestId('csv-training-tip').waitFor();
+    await page.getByTestId('tab-train').click();
+    expect(await page.getByTestId('dataset-select').inputValue()).toBe('csv');
+    expect(await page.getByTestId('dataset-select').locator('option:checked').textContent()).toBe(
+      'blobs.csv',
+    );
+    await setField(page, 'train-epochs', '20');
+    await page.getByTestId('train-start').click();
+    await waitForNumber(page, '[data-testid="metric-val-accuracy"]', {
+      atLeast: 0.9,
+      timeout: 30_000,
+    });
+    await screenshot(page, 'train-csv');
+    await stopTraining(page);
+
+    // Four features for a model that reads two: the message names the fix.
+    const wide = join(session.app.dir, 'wide.csv');
+    await writeFile(
+      wide,
+      'a,b,c,d,kind\n' + Array.from({ length: 40 }, (_, i) => `${i},1,2,3,k${i % 3}`).join('\n'),
+    );
+    await page.getByTestId('tab-data').click();
+    await page.getByTestId('csv-upload').setInputFiles(wide);
+    await page.getByTestId('data-preview').locator('th', { hasText: 'kind' }).waitFor();
+    await page.getByTestId('tab-train').click();
+    await page.getByTestId('train-start').click();
+    await page.getByTestId('train-error').filter({ hasText: 'wide.csv' }).waitFor();
+    expect(await textOf(page, 'train-error')).toContain(
+      "wide.csv has 4 features per row (a, b, c, d) but the model's input 'x' takes 2: set its shape to [N, 4]",
+    );
+    // Back to a built-in set: the CSV stays on offer.
+    await page.getByTestId('dataset-select').selectOption('spiral');
+    expect(await page.getByTestId('dataset-select').locator('option[value="csv"]').count()).toBe(1);
   });
 });
