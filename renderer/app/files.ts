@@ -158,12 +158,16 @@ export class Files {
       const model = parseModel(opened.text, this.isKnownOp());
       this.editor.load(model.doc, `Open ${opened.name}`);
       this.notebook?.opened(opened.text);
-      this.forgetWeights();
+      // Recovered work keeps its recovery copy (weights too) until it is saved.
+      if (opened.recovered) this.weights?.forgetWeights();
+      else this.forgetWeights();
       const notice = placeholderNotice(model.placeholders);
-      const message = `Opened ${opened.name}${notice ? `: ${notice}` : ''}`;
+      const message = opened.recovered
+        ? `Recovered unsaved work of ${opened.name}; save it to keep it`
+        : `Opened ${opened.name}${notice ? `: ${notice}` : ''}`;
       this.state.setState({
         file: opened,
-        savedRevision: this.editor.document.getState().revision,
+        savedRevision: opened.recovered ? -1 : this.editor.document.getState().revision,
         message,
       });
       void this.loadWeightsBeside(opened, message);

@@ -56,6 +56,30 @@ describe('autosave', () => {
     expect(autosaves.at(-1)?.[1]).toBe(true);
   });
 
+  it('keeps recovered work unsaved, with its recovery copy, until it is saved', async () => {
+    const autosaves: [boolean | undefined, (Uint8Array | null)?][] = [];
+    const host: Host = {
+      kind: 'desktop',
+      openFile: () => Promise.resolve(null),
+      saveFile: (_text, name) => Promise.resolve({ name }),
+      loadAutosave: () => null,
+      autosave: (_text, unsaved, weights) =>
+        void autosaves.push(weights === undefined ? [unsaved] : [unsaved, weights]),
+    };
+    const editor = createEditor({ client: createInProcessEngineClient() });
+    await editor.whenReady();
+    const files = new Files(editor, host);
+    vi.useFakeTimers();
+    files.startAutosave(100);
+    files.load({ name: 'm.ipynb', text: serializeModel(emptyDocument('M')), recovered: true });
+    expect(files.state.getState().message).toMatch(/^Recovered unsaved work of m\.ipynb/);
+    vi.advanceTimersByTime(150);
+    // No clearing autosave (which would drop the recovery copy); the work autosaves as unsaved.
+    expect(autosaves).toEqual([[true]]);
+    await files.save();
+    expect(files.state.getState().savedRevision).toBe(editor.document.getState().revision);
+  });
+
   it('keeps the trained weights with the work: when training pauses, and every 30 s while it runs', async () => {
     const autosaves: { unsaved: boolean | undefined; weights: Uint8Array | null | undefined }[] =
       [];

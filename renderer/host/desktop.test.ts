@@ -100,12 +100,16 @@ describe('the desktop host', () => {
     ]);
   });
 
-  it('takes waiting documents when ready; recovered work has no handle', async () => {
+  it('takes waiting documents when ready; recovered work has no handle and says so', async () => {
     const { bridge } = fakeBridge({
-      'app:ready': [{ path: null, name: 'a.ipynb', text: 'recovered' }],
+      'app:ready': [
+        { path: null, name: 'a.ipynb', text: 'recovered' },
+        { path: '/m/b.ipynb', name: 'b.ipynb', text: 'from argv' },
+      ],
     });
     expect(await createDesktopHost(bridge).ready!()).toEqual([
-      { name: 'a.ipynb', text: 'recovered' },
+      { name: 'a.ipynb', text: 'recovered', recovered: true },
+      { name: 'b.ipynb', text: 'from argv', handle: '/m/b.ipynb' },
     ]);
   });
 

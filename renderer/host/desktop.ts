@@ -77,7 +77,7 @@ const UNTITLED = 'Untitled model.ipynb';
 function toOpened(file: BridgeFile): OpenedFile {
   const weights = file.weights ? { weights: file.weights } : {};
   return file.path === null
-    ? { name: file.name, text: file.text, ...weights }
+    ? { name: file.name, text: file.text, recovered: true, ...weights }
     : { name: file.name, text: file.text, handle: file.path, ...weights };
 }
 

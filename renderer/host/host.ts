@@ -18,6 +18,11 @@ export interface OpenedFile extends HostFile {
    * the user picks both files.
    */
   readonly weights?: { readonly name: string; readonly bytes: Uint8Array };
+  /**
+   * Work recovered after a crash (desktop): it matches no file, so it stays unsaved (and its
+   * recovery copy stays) until the user saves it.
+   */
+  readonly recovered?: boolean;
 }
 
 /** Trained weights to write beside a notebook, and the notebook's text that refers to them. */
