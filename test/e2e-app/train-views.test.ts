@@ -161,6 +161,8 @@ describe('what the model learned', { timeout: 60_000 }, () => {
 
     // Draw a "7": a bar across the top and a stroke down to the bottom left.
     const pad = page.getByTestId('digit-pad');
+    // The Train panel scrolls: the mouse draws only on what is in view.
+    await pad.scrollIntoViewIfNeeded();
     const box = (await pad.boundingBox())!;
     const at = (fx: number, fy: number): [number, number] => [
       box.x + fx * box.width,
