@@ -10,10 +10,14 @@
 
 import * as wg from '../engine/index.js';
 import type { Tensor } from '../engine/index.js';
+import { setConvPath } from '../engine/backend/webgpu/kernels/conv.js';
 import {
+  MATMUL_CANDIDATES,
   MATMUL_TILINGS,
   type MatmulTiling,
   setMatmulTiling,
+  tilingName,
+  tilingSharedBytes,
 } from '../engine/backend/webgpu/kernels/matmul.js';
 import { initNodeWebGPU } from '../engine/node/webgpu.js';
 
@@ -26,6 +30,8 @@ interface Case {
   readonly rtol?: number;
   /** Run with this matmul kernel forced. */
   readonly tiling?: MatmulTiling | 'simple';
+  /** Run conv ops with implicit GEMM or the direct kernels forced. */
+  readonly convPath?: 'gemm' | 'direct';
 }
 
 /** Largest |a − b| / (|b| + 1) over both arrays; NaN and ±Inf must sit at the same places. */
@@ -60,13 +66,58 @@ async function evaluate(c: Case, device: wg.DeviceName): Promise<Float32Array[]>
 
 const conv = { stride: [2, 1] as [number, number], padding: [1, 2] as [number, number] };
 
-function cases(quick: boolean): Case[] {
+/**
+ * conv2d forward and both gradients with implicit GEMM forced: sizes off the tiles (64, 32, 16
+ * rows, 64 columns, 16 deep), each tiling (up to 16, 32 and over 32 channels per group), groups,
+ * stride, dilation, and filter gradients long enough to be split.
+ */
+function convGemmCases(quick: boolean): Case[] {
+  const [b, c] = quick ? [4, 3] : [16, 16];
+  const gemm = (
+    name: string,
+    x: number[],
+    w: number[],
+    options: wg.ops.Conv2dOptions,
+    rtol = 2e-4,
+  ): Case => ({
+    name: `conv2d gemm ${name} x ${JSON.stringify(x)} w ${JSON.stringify(w)}`,
+    fn: (xt: Tensor, wt: Tensor) => wg.ops.conv2d(xt, wt, options),
+    shapes: [x, w],
+    rtol,
+    convPath: 'gemm',
+  });
+  return [
+    gemm('stride 2×1 padding 1×2', [2, 3, 11, 9], [4, 3, 3, 3], conv),
+    gemm('37 channels, stride 2, padding 1', [3, 5, 13, 11], [37, 5, 3, 3], {
+      stride: 2,
+      padding: 1,
+    }),
+    gemm('24 channels, padding 1', [2, 20, 9, 10], [24, 20, 3, 3], { padding: 1 }),
+    gemm('groups 2, 35 channels per group', [2, 6, 15, 17], [70, 3, 3, 3], {
+      groups: 2,
+      padding: [0, 1],
+    }),
+    gemm('stride 2, dilation 2, kernel 5×3', [2, 4, 19, 14], [9, 4, 5, 3], {
+      stride: 2,
+      dilation: 2,
+      padding: 2,
+    }),
+    gemm('split filter reduction, padding 1', [b, c, 28, 28], [2 * c, c, 3, 3], { padding: 1 }),
+  ];
+}
+
+function cases(quick: boolean, maxShared: number): Case[] {
   const big = quick ? 40 : 300;
-  const tilings: (MatmulTiling | 'simple')[] = [...MATMUL_TILINGS, 'simple'];
+  const tilings: (MatmulTiling | 'simple')[] = [
+    ...MATMUL_TILINGS,
+    ...MATMUL_CANDIDATES.filter((t) => tilingSharedBytes(t) <= maxShared),
+    'simple',
+  ];
+  const label = (t: MatmulTiling | 'simple') => (t === 'simple' ? t : tilingName(t));
   return [
     ...tilings.flatMap((tiling) => [
       {
-        name: `matmul ${JSON.stringify(tiling)} ${big + 3}x${big - 5}x${big + 17}`,
+        name: `matmul ${label(tiling)} ${big + 3}x${big - 5}x${big + 17}`,
         fn: (a: Tensor, b: Tensor) => a.matmul(b),
         shapes: [
           [big + 3, big - 5],
@@ -76,7 +127,7 @@ function cases(quick: boolean): Case[] {
         tiling,
       },
       {
-        name: `matmul ${JSON.stringify(tiling)} ${big}x${big - 4}x${big + 16} (vec4 fetches)`,
+        name: `matmul ${label(tiling)} ${big}x${big - 4}x${big + 16} (vec4 fetches)`,
         fn: (a: Tensor, b: Tensor) => a.matmul(b),
         shapes: [
           [big, big - 4],
@@ -86,7 +137,7 @@ function cases(quick: boolean): Case[] {
         tiling,
       },
       {
-        name: `matmul ${JSON.stringify(tiling)} batched, transposed, odd`,
+        name: `matmul ${label(tiling)} batched, transposed, odd`,
         fn: (a: Tensor, b: Tensor) => wg.ops.matmul(a, b, { transposeA: true, transposeB: true }),
         shapes: [
           [3, 45, 37],
@@ -96,7 +147,7 @@ function cases(quick: boolean): Case[] {
         tiling,
       },
       {
-        name: `matmul ${JSON.stringify(tiling)} batched, transposed, vec4`,
+        name: `matmul ${label(tiling)} batched, transposed, vec4`,
         fn: (a: Tensor, b: Tensor) => wg.ops.matmul(a, b, { transposeA: true, transposeB: true }),
         shapes: [
           [3, 44, 36],
@@ -107,14 +158,16 @@ function cases(quick: boolean): Case[] {
       },
     ]),
     {
-      name: 'conv2d stride 2×1 padding 1×2',
+      name: 'conv2d direct stride 2×1 padding 1×2',
       fn: (x: Tensor, w: Tensor) => wg.ops.conv2d(x, w, conv),
       shapes: [
         [2, 3, 11, 9],
         [4, 3, 3, 3],
       ],
       rtol: 1e-4,
+      convPath: 'direct',
     },
+    ...convGemmCases(quick),
     {
       name: 'maxPool2d and avgPool2d',
       fn: (x: Tensor) =>
@@ -194,8 +247,10 @@ export async function main(): Promise<void> {
     else failed++;
     process.stderr.write(`${ok ? 'ok  ' : 'FAIL'} ${name}: worst ${err.toExponential(2)}\n`);
   };
-  for (const c of cases(quick)) {
+  const maxShared = gpu.gpuDevice.limits.maxComputeWorkgroupStorageSize;
+  for (const c of cases(quick, maxShared)) {
     setMatmulTiling(c.tiling ?? null);
+    setConvPath(c.convPath ?? null);
     try {
       const [g, r] = [await evaluate(c, 'webgpu'), await evaluate(c, 'cpu')];
       verdict(c.name, Math.max(...g.map((x, i) => mismatch(x, r[i]!))), c.rtol ?? 1e-5);
@@ -204,6 +259,7 @@ export async function main(): Promise<void> {
       process.stderr.write(`FAIL ${c.name}: ${(e as Error).message}\n`);
     } finally {
       setMatmulTiling(null);
+      setConvPath(null);
     }
   }
   const [lg, lc] = [await trainLosses('webgpu'), await trainLosses('cpu')];

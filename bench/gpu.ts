@@ -8,6 +8,8 @@
  * - one SGD step of the MNIST CNN (examples/cnn-mnist.json through Graph.run), ours-webgpu vs
  *   ours-cpu (the goal: the GPU step at least 5× faster than the CPU step on the same machine)
  *   and vs the same CNN written in tfjs on tfjs-webgpu.
+ * - a 3×3 conv layer's forward and both gradients, implicit GEMM against the direct kernels,
+ *   and the CNN step with the direct conv kernels forced;
  * - `--sweep`: square matmuls with every candidate tiling of the register-blocked kernel, to
  *   choose the defaults on a new card; and an 8-op elementwise chain, eager against jit.
  * Inputs are random (no dataset: the GPU machine has no network). `--quick` runs tiny sizes so
@@ -19,10 +21,13 @@ import { readFileSync } from 'node:fs';
 import * as wg from '../engine/index.js';
 import type { Tensor } from '../engine/index.js';
 import { initNodeWebGPU } from '../engine/node/webgpu.js';
+import { setConvPath } from '../engine/backend/webgpu/kernels/conv.js';
 import {
   type MatmulTiling,
+  MATMUL_CANDIDATES,
   MATMUL_TILINGS,
   setMatmulTiling,
+  tilingName,
   tilingSharedBytes,
 } from '../engine/backend/webgpu/kernels/matmul.js';
 import { type Row, gflops, report, row, timeIt } from './harness.js';
@@ -57,6 +62,7 @@ interface Config {
  */
 const SWEEP_TILINGS: readonly MatmulTiling[] = [
   ...MATMUL_TILINGS,
+  ...MATMUL_CANDIDATES,
   { bm: 128, bn: 128, bk: 16, tm: 8, tn: 8 },
   { bm: 128, bn: 128, bk: 32, tm: 8, tn: 8 },
   { bm: 128, bn: 64, bk: 16, tm: 8, tn: 4 },
@@ -152,7 +158,7 @@ async function sweepMatmul(c: Config, maxShared: number): Promise<Map<string, nu
   const unique = new Map(SWEEP_TILINGS.map((t) => [JSON.stringify(t), t]));
   for (const t of unique.values()) {
     if (tilingSharedBytes(t) > maxShared) continue;
-    const name = `${t.bm}x${t.bn}x${t.bk}/${t.tm}x${t.tn}`;
+    const name = tilingName(t);
     setMatmulTiling(t);
     try {
       for (const n of c.sweep) {
@@ -167,6 +173,47 @@ async function sweepMatmul(c: Config, maxShared: number): Promise<Map<string, nu
     }
   }
   return out;
+}
+
+/** The conv layer timed by convLayerMs: x [N, C, H, W], w [Cout, C, 3, 3], padding 1. */
+function convLayer(quick: boolean): { x: number[]; w: number[] } {
+  return quick
+    ? { x: [2, 8, 12, 12], w: [16, 8, 3, 3] }
+    : { x: [32, 64, 56, 56], w: [64, 64, 3, 3] };
+}
+
+/** FLOPs of convLayerMs' step: forward, input gradient and filter gradient, 2 per MAC each. */
+function convLayerFlops(quick: boolean): number {
+  const { x, w } = convLayer(quick);
+  return 3 * 2 * x[0]! * w[0]! * x[2]! * x[3]! * x[1]! * 9;
+}
+
+/**
+ * A 3×3 conv layer's forward and both gradients (the gradient of sum(y)), read back, with the
+ * conv ops forced to implicit GEMM or to the direct kernels.
+ */
+async function convLayerMs(path: 'gemm' | 'direct', quick: boolean, c: Config): Promise<number> {
+  const shapes = convLayer(quick);
+  const x = wg.randn(shapes.x, { seed: 5, device: 'webgpu' });
+  const w = wg.randn(shapes.w, { seed: 6, device: 'webgpu' }).mul(0.1);
+  const grads = wg.grad(
+    (a: Tensor, b: Tensor) => wg.ops.conv2d(a, b, { padding: 1 }).sum(),
+    [0, 1],
+  );
+  setConvPath(path);
+  try {
+    return await timer(
+      c.warmup,
+      c.runs,
+    )(async () => {
+      const gs = wg.tidy(() => grads(x, w).map((g) => wg.keep(g)));
+      await gs[0]!.data();
+      wg.dispose(gs);
+    });
+  } finally {
+    setConvPath(null);
+    wg.dispose([x, w]);
+  }
 }
 
 /**
@@ -307,6 +354,16 @@ export async function runGpuBench(argv: readonly string[]): Promise<Row[]> {
   const cnn = new Map<number, [number, number]>();
   for (const b of c.cnnBatches)
     cnn.set(b, [await oursCnnStepMs('webgpu', b, c), await oursCnnStepMs('cpu', b, c)]);
+  const quick = argv.includes('--quick');
+  const convGemm = await convLayerMs('gemm', quick, c);
+  const convDirect = await convLayerMs('direct', quick, c);
+  const cnnDirect = new Map<number, number>();
+  setConvPath('direct');
+  try {
+    for (const b of c.cnnBatches) cnnDirect.set(b, await oursCnnStepMs('webgpu', b, c));
+  } finally {
+    setConvPath(null);
+  }
 
   // tfjs-webgpu last: it takes its own device from the same GPU object.
   const { globals } = await import('webgpu');
@@ -341,8 +398,21 @@ export async function runGpuBench(argv: readonly string[]): Promise<Row[]> {
   const tfMlp = tfOk ? await tfWebGPUMlpStepMs(c.mlp, c.mlpBatch, timer(c.warmup, c.runs)) : null;
   rows.push(row('gpu', mlpName, mlpGpu, 'tfjs-webgpu', tfMlp));
   rows.push(row('gpu', mlpName, mlpGpu, 'ours-cpu', mlpCpu));
+  const { x: cx, w: cw } = convLayer(quick);
+  rows.push(
+    row(
+      'gpu',
+      `conv 3×3 x ${cx.join('×')} → ${cw[0]} ch, fwd+bwd, implicit GEMM`,
+      convGemm,
+      'direct kernels',
+      convDirect,
+      `GEMM ${fmt(gflops(convLayerFlops(quick), convGemm))} GFLOP/s, direct ` +
+        `${fmt(gflops(convLayerFlops(quick), convDirect))} GFLOP/s`,
+    ),
+  );
   for (const [b, [gpuMs, cpuMs]] of cnn) {
     const name = `cnn-mnist b${b} step`;
+    rows.push(row('gpu', name, gpuMs, 'direct conv kernels', cnnDirect.get(b) ?? null));
     const speedUp = `GPU speed-up over our CPU ${(cpuMs / gpuMs).toFixed(2)}× (goal ≥ 5×)`;
     rows.push(row('gpu', name, gpuMs, 'ours-cpu', cpuMs, speedUp));
     const tfCnn = tfOk ? await tfWebGPUCnnStepMs(b, timer(c.warmup, c.runs)) : null;

@@ -8,10 +8,11 @@
  */
 
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as wg from '../../index.js';
 import type { Tensor } from '../../index.js';
 import { fusedElementwise } from '../../jit/index.js';
+import { convUsesGemm, setConvPath } from './kernels/conv.js';
 import { mnistDigits } from '../../node/mnist.js';
 import { expectClose, type Tolerance } from '../../../test/helpers/numeric.js';
 import { useNodeWebGPU, values } from '../../../test/helpers/webgpu.js';
@@ -86,37 +87,40 @@ async function check(
 // f32 sums of up to a few hundred products against the CPU's float64.
 const convTol: Tolerance = { rtol: 1e-4, atol: 1e-4 };
 
+const convCases: [string, number[], number[], wg.ops.Conv2dOptions][] = [
+  ['plain 3×3', [2, 3, 7, 6], [4, 3, 3, 3], {}],
+  ['stride 2, padding 1', [2, 3, 8, 7], [4, 3, 3, 3], { stride: 2, padding: 1 }],
+  ['dilation 2, padding [2, 1]', [1, 2, 9, 8], [3, 2, 3, 2], { dilation: 2, padding: [2, 1] }],
+  ['groups 2', [2, 4, 6, 6], [6, 2, 3, 3], { groups: 2 }],
+  [
+    'depthwise (groups 3), stride 2, dilation 2',
+    [1, 3, 9, 9],
+    [3, 1, 3, 3],
+    { groups: 3, stride: 2, dilation: 2, padding: 1 },
+  ],
+  [
+    'non-square: kernel 2×3, stride [2, 1], padding [1, 0], dilation [1, 2]',
+    [2, 2, 7, 9],
+    [3, 2, 2, 3],
+    { stride: [2, 1], padding: [1, 0], dilation: [1, 2] },
+  ],
+  [
+    "'same' with an even kernel (asymmetric padding)",
+    [1, 2, 6, 5],
+    [2, 2, 4, 4],
+    {
+      padding: 'same',
+    },
+  ],
+  ['1×1', [2, 5, 4, 4], [3, 5, 1, 1], {}],
+  // The filter gradient sums 4·12·12 = 576 products per element: several per invocation.
+  ['long filter reduction', [4, 2, 14, 14], [2, 2, 3, 3], {}],
+];
+
 describe('webgpu conv2d matches the CPU, forward and both gradients', () => {
-  const cases: [string, number[], number[], wg.ops.Conv2dOptions][] = [
-    ['plain 3×3', [2, 3, 7, 6], [4, 3, 3, 3], {}],
-    ['stride 2, padding 1', [2, 3, 8, 7], [4, 3, 3, 3], { stride: 2, padding: 1 }],
-    ['dilation 2, padding [2, 1]', [1, 2, 9, 8], [3, 2, 3, 2], { dilation: 2, padding: [2, 1] }],
-    ['groups 2', [2, 4, 6, 6], [6, 2, 3, 3], { groups: 2 }],
-    [
-      'depthwise (groups 3), stride 2, dilation 2',
-      [1, 3, 9, 9],
-      [3, 1, 3, 3],
-      { groups: 3, stride: 2, dilation: 2, padding: 1 },
-    ],
-    [
-      'non-square: kernel 2×3, stride [2, 1], padding [1, 0], dilation [1, 2]',
-      [2, 2, 7, 9],
-      [3, 2, 2, 3],
-      { stride: [2, 1], padding: [1, 0], dilation: [1, 2] },
-    ],
-    [
-      "'same' with an even kernel (asymmetric padding)",
-      [1, 2, 6, 5],
-      [2, 2, 4, 4],
-      {
-        padding: 'same',
-      },
-    ],
-    ['1×1', [2, 5, 4, 4], [3, 5, 1, 1], {}],
-    // The filter gradient sums 4·12·12 = 576 products per element: several per invocation.
-    ['long filter reduction', [4, 2, 14, 14], [2, 2, 3, 3], {}],
-  ];
-  for (const [k, [name, xs, ws, options]] of cases.entries())
+  beforeAll(() => setConvPath('direct'));
+  afterAll(() => setConvPath(null));
+  for (const [k, [name, xs, ws, options]] of convCases.entries())
     it(name, async () => {
       await check(
         `conv2d ${name}`,
@@ -145,6 +149,120 @@ describe('webgpu conv2d matches the CPU, forward and both gradients', () => {
     expect(gpu().stats().pipelines).toBe(before);
     wg.dispose([x, w, y]);
   });
+});
+
+// Implicit GEMM sums in a different order from the direct kernels; the reductions here are up
+// to a few thousand products long.
+const gemmTol: Tolerance = { rtol: 2e-4, atol: 2e-4 };
+// A software adapter (SwiftShader) takes seconds to compile each GEMM kernel on first use.
+const COMPILE_MS = 120_000;
+
+describe('webgpu conv2d as implicit GEMM matches the CPU, forward and both gradients', () => {
+  beforeAll(() => setConvPath('gemm'));
+  afterAll(() => setConvPath(null));
+  for (const [k, [name, xs, ws, options]] of convCases.entries())
+    it(
+      name,
+      async () => {
+        await check(
+          `gemm conv2d ${name}`,
+          (x, w) => wg.ops.conv2d(x, w, options),
+          [f(xs, 10 + k), f(ws, 30 + k)],
+          convTol,
+        );
+      },
+      COMPILE_MS,
+    );
+
+  // Sizes that are not multiples of the tiles (64, 32 or 16 rows, 64 columns, 16 deep), each
+  // tiling (the cases above have at most 16 rows), batches, and filter gradients long enough
+  // to be split.
+  const larger: [string, number[], number[], wg.ops.Conv2dOptions][] = [
+    [
+      '37 output channels, stride 2, padding 1, batch 3',
+      [3, 5, 13, 11],
+      [37, 5, 3, 3],
+      { stride: 2, padding: 1 },
+    ],
+    [
+      'groups 2 with 35 channels per group, odd spatial',
+      [2, 6, 15, 17],
+      [70, 3, 3, 3],
+      { groups: 2, padding: [0, 1] },
+    ],
+    ['split filter reduction (batch 4, 20×20)', [4, 3, 20, 20], [5, 3, 3, 3], {}],
+    [
+      '17 to 32 rows (the 32-row tiling), padding 1',
+      [2, 20, 9, 10],
+      [24, 20, 3, 3],
+      { padding: 1 },
+    ],
+    [
+      'stride 2, dilation 2, kernel 5×3',
+      [2, 4, 19, 14],
+      [9, 4, 5, 3],
+      { stride: 2, dilation: 2, padding: 2 },
+    ],
+  ];
+  for (const [k, [name, xs, ws, options]] of larger.entries())
+    it(
+      name,
+      async () => {
+        await check(
+          `gemm conv2d ${name}`,
+          (x, w) => wg.ops.conv2d(x, w, options),
+          [f(xs, 70 + k), f(ws, 80 + k)],
+          gemmTol,
+        );
+      },
+      COMPILE_MS,
+    );
+
+  it(
+    'gradients of gradients (backprop ops through their own adjoints)',
+    async () => {
+      await check(
+        'gemm conv2d grad of grad',
+        (x, w) => wg.ops.conv2d(x, w, { stride: 2, padding: 1, groups: 2, dilation: [2, 1] }),
+        [f([2, 4, 7, 6], 50), f([4, 2, 2, 3], 51)],
+        convTol,
+        true,
+      );
+    },
+    COMPILE_MS,
+  );
+});
+
+describe('webgpu conv2d picks implicit GEMM by size', () => {
+  it(
+    'a layer of the MNIST CNN size runs as GEMM and matches the CPU',
+    async () => {
+      setConvPath(null);
+      const layer = { x: [4, 8, 14, 14], w: [16, 8, 3, 3], y: [4, 16, 14, 14] };
+      const tiny = { x: [1, 2, 5, 5], w: [2, 1, 2, 2], y: [1, 2, 5, 2] };
+      for (const op of ['forward', 'input', 'filter'] as const) {
+        expect(convUsesGemm(op, layer, 1)).toBe(true);
+        // The geometry of the pipeline-reuse test above runs as direct kernels.
+        expect(convUsesGemm(op, tiny, 2)).toBe(false);
+      }
+      await check(
+        'auto conv2d 8×16 channels, batch 4, 14×14',
+        (x, w) => wg.ops.conv2d(x, w, { padding: 1 }),
+        [f([4, 8, 14, 14], 90), f([16, 8, 3, 3], 91)],
+        gemmTol,
+      );
+      // Another geometry with the same tilings compiles nothing new.
+      const after = gpu().stats().pipelines;
+      await check(
+        'auto conv2d, another geometry',
+        (x, w) => wg.ops.conv2d(x, w, { padding: 2, stride: 2 }),
+        [f([3, 8, 17, 15], 92), f([16, 8, 5, 5], 93)],
+        gemmTol,
+      );
+      expect(gpu().stats().pipelines).toBe(after);
+    },
+    COMPILE_MS,
+  );
 });
 
 // Max pooling selects (exact); its gradient sums dy over overlapping windows and averages
@@ -404,8 +522,12 @@ describe('webgpu fusedElementwise matches the CPU interpreter, forward and gradi
     const x = wg.tensor(values([6, 8], 310), { shape: [6, 8], device: 'webgpu' });
     const row = wg.tensor(values([8], 311), { shape: [8], device: 'webgpu' });
     const f = wg.jit(fn);
-    expect(f.inspect(x, row).fused).toBe(1);
+    // The 0.5 is a constant in the shader: one kernel per call, no fill kernel for the number.
+    expect(f.inspect(x, row)).toMatchObject({ fused: 1, kernels: 1 });
+    f(x, row).dispose();
+    const before = gpu().stats().dispatches;
     const jitted = f(x, row);
+    expect(gpu().stats().dispatches - before).toBe(1);
     const eager = fn(x, row);
     // The compiler may contract x·row + 0.5 into one fused multiply-add: last-bit differences.
     expectClose(await jitted.data(), await eager.data(), { rtol: 1e-6, atol: 1e-7 }, 'jit');

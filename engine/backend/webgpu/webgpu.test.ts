@@ -16,8 +16,10 @@ import { useNodeWebGPU, values } from '../../../test/helpers/webgpu.js';
 import { initWebGPU, WEBGPU_TODO } from './index.js';
 import {
   chooseTiling,
+  MATMUL_CANDIDATES,
   MATMUL_TILINGS,
   setMatmulTiling,
+  tilingName,
   tilingSharedBytes,
 } from './kernels/matmul.js';
 
@@ -715,6 +717,38 @@ describe('webgpu matmul and softmax match the CPU, forward and gradient', () => 
     }
     expect(() => setMatmulTiling({ bm: 64, bn: 64, bk: 8, tm: 6, tn: 4 })).toThrow(/not a valid/);
   }, 120_000);
+
+  it('matmul: candidate tilings (vec4 stores, double-buffered tiles) match the CPU', async () => {
+    // Ragged and multiple-of-4 row lengths (scalar and vec4 stores), several k tiles, batches.
+    const cases: [number[], number[], boolean, boolean][] = [
+      [[37, 45], [45, 70], false, false],
+      [[44, 36], [68, 44], true, true],
+      [[2, 36, 20], [20, 40], false, false],
+      [[130, 33], [33, 131], false, false],
+      [[131, 40], [132, 40], false, true],
+    ];
+    const maxShared = gpu().gpuDevice.limits.maxComputeWorkgroupStorageSize;
+    const fitting = MATMUL_CANDIDATES.filter((t) => tilingSharedBytes(t) <= maxShared);
+    expect(fitting.length).toBe(MATMUL_CANDIDATES.length);
+    try {
+      for (const tiling of fitting) {
+        setMatmulTiling(tiling);
+        for (const [k, [sa, sb, ta, tb]] of cases.entries())
+          await check(
+            `matmul ${tilingName(tiling)} ${JSON.stringify([sa, sb, ta, tb])}`,
+            (a, b) => wg.ops.matmul(a, b, { transposeA: ta, transposeB: tb }),
+            [f(sa, 190 + k), f(sb, 210 + k)],
+            { rtol: 1e-4, atol: 1e-4 },
+          );
+      }
+    } finally {
+      setMatmulTiling(null);
+    }
+    expect(tilingName(MATMUL_CANDIDATES[1]!)).toBe('64x128x16/4x8+db+v4');
+    expect(tilingSharedBytes(MATMUL_CANDIDATES[1]!)).toBe(
+      2 * tilingSharedBytes(MATMUL_TILINGS[0]!),
+    );
+  }, 300_000);
 
   it('matmul picks a tiling that fills the GPU for the product size', () => {
     const big = 1 << 16;

@@ -1,5 +1,7 @@
 /**
- * WebGPU kernels for conv2d and its two backward ops, each a gather (no atomics), so every
+ * WebGPU kernels for conv2d and its two backward ops. Products of non-trivial size run as
+ * implicit GEMM (kernels/conv-gemm.ts: shared-memory tiles, register blocking); small ones, and
+ * every op when forced with `setConvPath('direct')`, as direct gathers (no atomics), so every
  * output element is written once by one owner:
  * - conv2d: one invocation per y element, summing x·w over its Cin/groups × kh × kw taps;
  * - conv2dBackpropInput: one invocation per dx element, visiting only the taps (ki, kj) whose
@@ -15,8 +17,61 @@
 
 import type { Shape } from '../../../core/shape.js';
 import type { WebGPUBackend } from '../webgpu-backend.js';
-import { WORKGROUP, bindings, linearKernel } from '../program.js';
+import { type KernelContext, WORKGROUP, bindings, linearKernel } from '../program.js';
 import { wgslType } from '../wgsl.js';
+import { type ConvGemmOp, dispatchConvGemm, gemmDims } from './conv-gemm.js';
+
+/** Multiply-adds (M·N·K over all groups) from which a conv op runs as implicit GEMM. */
+const MIN_GEMM_WORK = 1 << 18;
+
+let forcedPath: 'gemm' | 'direct' | null = null;
+
+/**
+ * Forces the implicit-GEMM or the direct kernels for every later conv op, or restores the
+ * choice by size with `null`. For benchmarks and tests.
+ */
+export function setConvPath(path: 'gemm' | 'direct' | null): void {
+  forcedPath = path;
+}
+
+/**
+ * Whether `op` on x, w, y of these shapes runs as implicit GEMM: when forced, else when its
+ * product has at least MIN_GEMM_WORK multiply-adds.
+ */
+export function convUsesGemm(
+  op: ConvGemmOp,
+  shapes: { x: Shape; w: Shape; y: Shape },
+  groups: number,
+): boolean {
+  if (forcedPath !== null) return forcedPath === 'gemm';
+  const dims = gemmDims(op, shapes.x, shapes.w, shapes.y, groups);
+  return dims.m * dims.n * dims.k * groups >= MIN_GEMM_WORK;
+}
+
+/** Records `op` as implicit GEMM when it is large enough (or forced); false otherwise. */
+function tryGemm(
+  gpu: WebGPUBackend,
+  ctx: KernelContext,
+  op: ConvGemmOp,
+  shapes: { x: Shape; w: Shape; y: Shape },
+  a: ConvAttrs,
+  buffers: { out: GPUBuffer; outSize: number; a: GPUBuffer; b: GPUBuffer },
+): boolean {
+  if (!convUsesGemm(op, shapes, a.groups)) return false;
+  const dims = gemmDims(op, shapes.x, shapes.w, shapes.y, a.groups);
+  dispatchConvGemm(
+    gpu,
+    ctx,
+    {
+      op,
+      geometry: convParams(buffers.outSize, shapes.x, shapes.w, shapes.y, a),
+      ...buffers,
+    },
+    dims,
+    a.groups,
+  );
+  return true;
+}
 
 interface ConvAttrs {
   readonly stride: readonly number[];
@@ -174,6 +229,9 @@ ${GEOMETRY}
 export function registerConvKernels(gpu: WebGPUBackend): void {
   gpu.registerKernel<ConvAttrs>('conv2d', (ctx, [x, w], out, a) => {
     const type = wgslType(out.dtype, 'conv2d');
+    const shapes = { x: x!.shape, w: w!.shape, y: out.shape };
+    const bufs = { out: out.buffer, outSize: out.size, a: w!.buffer, b: x!.buffer };
+    if (type === 'f32' && tryGemm(gpu, ctx, 'forward', shapes, a, bufs)) return;
     ctx.dispatch({
       key: `conv2d:${out.dtype}`,
       source: () =>
@@ -193,6 +251,9 @@ export function registerConvKernels(gpu: WebGPUBackend): void {
 
   gpu.registerKernel<ConvAttrs>('conv2dBackpropInput', (ctx, [dy, w], out, a) => {
     const type = wgslType(out.dtype, 'conv2dBackpropInput');
+    const shapes = { x: out.shape, w: w!.shape, y: dy!.shape };
+    const bufs = { out: out.buffer, outSize: out.size, a: w!.buffer, b: dy!.buffer };
+    if (type === 'f32' && tryGemm(gpu, ctx, 'input', shapes, a, bufs)) return;
     ctx.dispatch({
       key: `conv2dBackpropInput:${out.dtype}`,
       source: () =>
@@ -212,6 +273,9 @@ export function registerConvKernels(gpu: WebGPUBackend): void {
 
   gpu.registerKernel<ConvAttrs>('conv2dBackpropFilter', (ctx, [x, dy], out, a) => {
     const type = wgslType(out.dtype, 'conv2dBackpropFilter');
+    const shapes = { x: x!.shape, w: out.shape, y: dy!.shape };
+    const bufs = { out: out.buffer, outSize: out.size, a: dy!.buffer, b: x!.buffer };
+    if (type === 'f32' && tryGemm(gpu, ctx, 'filter', shapes, a, bufs)) return;
     ctx.dispatch({
       key: `conv2dBackpropFilter:${out.dtype}`,
       source: () => backpropFilterSource(type),

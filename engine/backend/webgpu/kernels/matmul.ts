@@ -34,6 +34,13 @@ export interface MatmulTiling {
   readonly tm: number;
   /** Output columns per invocation (a multiple of 4). */
   readonly tn: number;
+  /**
+   * Two shared-memory tiles per operand, alternating: the next tile is stored while the current
+   * one is read, so each step needs one barrier instead of two (twice the workgroup memory).
+   */
+  readonly double?: boolean;
+  /** Store outputs as vec4s when the row length is a multiple of 4 (else one by one). */
+  readonly store4?: boolean;
 }
 
 /**
@@ -49,6 +56,22 @@ export const MATMUL_TILINGS: readonly MatmulTiling[] = [
   { bm: 64, bn: 64, bk: 16, tm: 4, tn: 4 },
   { bm: 32, bn: 32, bk: 16, tm: 4, tn: 4 },
 ];
+
+/**
+ * Further candidates that `npm run bench -- gpu --sweep` times against MATMUL_TILINGS (and
+ * gpu-check verifies): vec4 output stores, double-buffered shared tiles, and 128×128 tiles with
+ * 8×8 outputs per invocation. Not chosen automatically until a sweep shows them faster.
+ */
+export const MATMUL_CANDIDATES: readonly MatmulTiling[] = [
+  { bm: 64, bn: 128, bk: 16, tm: 4, tn: 8, store4: true },
+  { bm: 64, bn: 128, bk: 16, tm: 4, tn: 8, double: true, store4: true },
+  { bm: 128, bn: 128, bk: 8, tm: 8, tn: 8, double: true, store4: true },
+];
+
+/** A tiling's short name, as in kernel keys and benchmark rows: 64x128x16/4x8+db+v4. */
+export function tilingName(t: MatmulTiling): string {
+  return `${t.bm}x${t.bn}x${t.bk}/${t.tm}x${t.tn}${t.double ? '+db' : ''}${t.store4 ? '+v4' : ''}`;
+}
 
 /** Workgroups below which a tiling is considered too coarse for the product. */
 const MIN_WORKGROUPS = 120;
@@ -66,7 +89,7 @@ export function setMatmulTiling(tiling: MatmulTiling | 'simple' | null): void {
 
 /** Bytes of workgroup memory a tiling uses (tiles padded by one vec4 per row). */
 export function tilingSharedBytes(t: MatmulTiling): number {
-  return 4 * t.bk * (t.bm + t.bn + 8);
+  return 4 * t.bk * (t.bm + t.bn + 8) * (t.double ? 2 : 1);
 }
 
 /**
@@ -167,8 +190,15 @@ interface OperandLoad {
  * workgroup memory are padded by one vec4, so that stores running along k do not all hit one
  * memory bank.
  */
-function tiledSource(t: MatmulTiling, br: number, la: OperandLoad, lb: OperandLoad): string {
+function tiledSource(
+  t: MatmulTiling,
+  br: number,
+  la: OperandLoad,
+  lb: OperandLoad,
+  store4: boolean,
+): string {
   const { bm, bn, bk, tm, tn } = t;
+  const double = t.double === true;
   const tx = bn / tn; // invocations along n
   const ty = bm / tm; // invocations along m
   const threads = tx * ty;
@@ -194,7 +224,7 @@ function tiledSource(t: MatmulTiling, br: number, la: OperandLoad, lb: OperandLo
     const loads = (w * bk) / per / threads;
     const decl: string[] = [];
     const fetch: ((k0: string) => string)[] = [];
-    const store: string[] = [];
+    const store: ((so: string) => string)[] = [];
     const zero = ld.vec ? 'vec4<f32>(0.0)' : '0.0';
     for (let l = 0; l < loads; l++) {
       const e = `(tid + ${l * threads}u)`;
@@ -215,15 +245,19 @@ function tiledSource(t: MatmulTiling, br: number, la: OperandLoad, lb: OperandLo
           `${o}in${l} && ${k0} + ${o}k${l} < K);`,
       );
       if (!ld.vec) {
-        store.push(`    ${tile}[${o}k${l} * ${stride}u + ${o}w${l} / 4u][${o}w${l} % 4u] = ${v};`);
+        store.push(
+          (so) =>
+            `    ${tile}[${so}${o}k${l} * ${stride}u + ${o}w${l} / 4u][${o}w${l} % 4u] = ${v};`,
+        );
       } else if (ld.kMajor) {
         for (let c = 0; c < 4; c++)
           store.push(
-            `    ${tile}[(${o}k${l} + ${c}u) * ${stride}u + ${o}w${l} / 4u][${o}w${l} % 4u] = ` +
+            (so) =>
+              `    ${tile}[${so}(${o}k${l} + ${c}u) * ${stride}u + ${o}w${l} / 4u][${o}w${l} % 4u] = ` +
               `${v}.${'xyzw'[c]};`,
           );
       } else {
-        store.push(`    ${tile}[${o}k${l} * ${stride}u + ${o}w${l} / 4u] = ${v};`);
+        store.push((so) => `    ${tile}[${so}${o}k${l} * ${stride}u + ${o}w${l} / 4u] = ${v};`);
       }
     }
     return { decl, fetch, store };
@@ -232,13 +266,14 @@ function tiledSource(t: MatmulTiling, br: number, la: OperandLoad, lb: OperandLo
   L(HEADER);
   L(
     bindings([
-      ['out', 'f32', true],
+      ['out', store4 ? 'vec4<f32>' : 'f32', true],
       ['A', la.vec ? 'vec4<f32>' : 'f32'],
       ['B', lb.vec ? 'vec4<f32>' : 'f32'],
     ]),
   );
-  L(`var<workgroup> As: array<vec4<f32>, ${bk * strideA}>;`);
-  L(`var<workgroup> Bs: array<vec4<f32>, ${bk * strideB}>;`);
+  const copies = double ? 2 : 1;
+  L(`var<workgroup> As: array<vec4<f32>, ${copies * bk * strideA}>;`);
+  L(`var<workgroup> Bs: array<vec4<f32>, ${copies * bk * strideB}>;`);
   L(`@compute @workgroup_size(${tx}, ${ty})`);
   L(`fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
   @builtin(local_invocation_index) tid: u32) {`);
@@ -264,19 +299,36 @@ function tiledSource(t: MatmulTiling, br: number, la: OperandLoad, lb: OperandLo
   L(`  {`);
   fetch('0u');
   L(`  }`);
+  // Single buffer: store, barrier, fetch the next tile, multiply, barrier. Double buffer:
+  // tile t sits in copy t % 2; while it is multiplied the next one is fetched and stored into
+  // the other copy, whose last readers finished before the previous step's barrier.
+  const stores = (sa: string, sb: string) => {
+    A.store.forEach((f) => L(f(sa)));
+    B.store.forEach((f) => L(f(sb)));
+  };
+  if (double) {
+    stores('', '');
+    L(`  workgroupBarrier();`);
+  }
   L(`  for (var t = 0u; t < tiles; t = t + 1u) {`);
-  A.store.forEach(L);
-  B.store.forEach(L);
-  L(`    workgroupBarrier();`);
+  if (!double) {
+    stores('', '');
+    L(`    workgroupBarrier();`);
+  }
   L(`    if (t + 1u < tiles) {`);
   L(`    let kn = (t + 1u) * ${bk}u;`);
   fetch('kn');
   L(`    }`);
+  if (double) {
+    L(`    let sa = (t % 2u) * ${bk * strideA}u;`);
+    L(`    let sb = (t % 2u) * ${bk * strideB}u;`);
+  }
+  const [sa, sb] = double ? ['sa + ', 'sb + '] : ['', ''];
   L(`    for (var k = 0u; k < ${bk}u; k = k + 1u) {`);
   for (let i = 0; i < rowGroups; i++)
-    L(`      let a${i} = As[k * ${strideA}u + lid.y + ${i * ty}u];`);
+    L(`      let a${i} = As[${sa}k * ${strideA}u + lid.y + ${i * ty}u];`);
   for (let j = 0; j < colGroups; j++)
-    L(`      let b${j} = Bs[k * ${strideB}u + lid.x + ${j * tx}u];`);
+    L(`      let b${j} = Bs[${sb}k * ${strideB}u + lid.x + ${j * tx}u];`);
   const lanes = ['x', 'y', 'z', 'w'];
   for (let i = 0; i < rowGroups; i++)
     for (let r = 0; r < 4; r++)
@@ -285,6 +337,13 @@ function tiledSource(t: MatmulTiling, br: number, la: OperandLoad, lb: OperandLo
         L(`      ${c} = fma(vec4<f32>(a${i}.${lanes[r]}), b${j}, ${c});`);
       }
   L(`    }`);
+  if (double) {
+    L(`    if (t + 1u < tiles) {`);
+    L(`    let na = ((t + 1u) % 2u) * ${bk * strideA}u;`);
+    L(`    let nb = ((t + 1u) % 2u) * ${bk * strideB}u;`);
+    stores('na + ', 'nb + ');
+    L(`    }`);
+  }
   L(`    workgroupBarrier();`);
   L(`  }`);
   // Row i*4+r of this invocation is m0 + 4·(lid.y + i·ty) + r; column group j starts at
@@ -296,6 +355,14 @@ function tiledSource(t: MatmulTiling, br: number, la: OperandLoad, lb: OperandLo
       L(`  let ${row} = m0 + 4u * (lid.y + ${i * ty}u) + ${r}u;`);
       L(`  if (${row} < M) {`);
       for (let j = 0; j < colGroups; j++) {
+        if (store4) {
+          // N is a multiple of 4, so a column group is wholly in or out of range.
+          L(`    {
+    let col = n0 + 4u * (lid.x + ${j * tx}u);
+    if (col < N) { out[((zb + ${row}) * N + col) / 4u] = c${i * 4 + r}_${j}; }
+    }`);
+          continue;
+        }
         L(`    {
     let col = n0 + 4u * (lid.x + ${j * tx}u);
     let base = (zb + ${row}) * N + col;
@@ -390,10 +457,11 @@ export function registerMatmulKernel(gpu: WebGPUBackend): void {
           vec: (bRow === 1 ? k : n) % 4 === 0 && ((t.bn * t.bk) / 4) % threads === 0,
         };
         const flags = (l: OperandLoad) => `${l.kMajor ? 'k' : 'w'}${l.vec ? '4' : '1'}`;
+        const store4 = t.store4 === true && n % 4 === 0;
         ctx.dispatch({
           ...base,
-          key: `matmul:tiled:${t.bm}x${t.bn}x${t.bk}/${t.tm}x${t.tn}:${br}:${flags(la)}${flags(lb)}`,
-          source: () => tiledSource(t, br, la, lb),
+          key: `matmul:tiled:${tilingName(t)}:${br}:${flags(la)}${flags(lb)}${store4 ? ':o4' : ''}`,
+          source: () => tiledSource(t, br, la, lb, store4),
           workgroups: [Math.ceil(n / t.bn), Math.ceil(m / t.bm), zs],
         });
       }
