@@ -40,15 +40,15 @@ export interface FusionResult {
 const fusableDType = (m: TensorMeta | undefined): boolean =>
   m !== undefined && (m.dtype === 'f32' || m.dtype === 'bool');
 
-/** A scalar f32 fill: inlined into programs as a constant. */
+/**
+ * A scalar f32 fill: inlined into programs as a constant. Where it was made (a traced
+ * `x.mul(2)` on the GPU makes its 2 there) does not matter: a constant in the program is on
+ * whatever device runs it, so no kernel makes the number on each call.
+ */
 function isScalarFill(node: GraphNode): boolean {
   const shape = node.attrs.shape;
   return (
-    node.op === 'fill' &&
-    Array.isArray(shape) &&
-    shape.length === 0 &&
-    node.attrs.dtype === 'f32' &&
-    node.device === undefined
+    node.op === 'fill' && Array.isArray(shape) && shape.length === 0 && node.attrs.dtype === 'f32'
   );
 }
 
