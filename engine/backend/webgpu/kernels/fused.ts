@@ -120,9 +120,33 @@ function generate(
   };
 }
 
+/** What a program's dispatches share, worked out once per program text. */
+interface PreparedProgram {
+  readonly program: FusedProgram;
+  /** Its constants as parameter words. */
+  readonly constantWords: readonly number[];
+  readonly constantCount: number;
+}
+
+/** Programs seen, by text: a jitted function dispatches the same one on every call. */
+const prepared = new Map<string, PreparedProgram>();
+const MAX_PREPARED = 256;
+
+function prepare(text: string): PreparedProgram {
+  let entry = prepared.get(text);
+  if (!entry) {
+    const program = parseProgram(text);
+    const constants = programConstants(program);
+    entry = { program, constantWords: constants.map(f32Bits), constantCount: constants.length };
+    if (prepared.size >= MAX_PREPARED) prepared.delete(prepared.keys().next().value!);
+    prepared.set(text, entry);
+  }
+  return entry;
+}
+
 export function registerFusedKernel(gpu: WebGPUBackend): void {
   gpu.registerKernel<FusedAttrs>('fusedElementwise', (ctx, inputs, out, attrs) => {
-    const program = parseProgram(attrs.program);
+    const { program, constantWords, constantCount } = prepare(attrs.program);
     // Binding 0 is the parameter words, binding 1 the output.
     const limit = gpu.gpuDevice.limits.maxStorageBuffersPerShaderStage - 2;
     if (inputs.length > limit)
@@ -131,10 +155,11 @@ export function registerFusedKernel(gpu: WebGPUBackend): void {
           `device binds at most ${limit} per kernel; fuse shorter chains or run it unfused`,
         { op: 'fusedElementwise' },
       );
-    const constants = programConstants(program);
-    const plan = broadcastPlan(out.shape, inputs, out.size, 1 + constants.length);
+    const plan = broadcastPlan(out.shape, inputs, out.size, 1 + constantCount);
+    let dtypes = '';
+    for (const t of inputs) dtypes += dtypes === '' ? t.dtype : `,${t.dtype}`;
     ctx.dispatch({
-      key: `fused:${program.text}:${inputs.map((t) => t.dtype).join(',')}:${plan.key}`,
+      key: `fused:${program.text}:${dtypes}:${plan.key}`,
       source: () => {
         const generated = generate(program, inputs, plan.index, 1);
         return linearKernel(
@@ -146,7 +171,7 @@ export function registerFusedKernel(gpu: WebGPUBackend): void {
           generated.helpers,
         );
       },
-      params: [out.size, ...constants.map(f32Bits), ...plan.params],
+      params: [out.size, ...constantWords, ...plan.params],
       buffers: [{ buffer: out.buffer, write: true }, ...inputs.map((t) => ({ buffer: t.buffer }))],
       threads: out.size,
     });
