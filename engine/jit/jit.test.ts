@@ -312,6 +312,33 @@ describe('jit: cache', () => {
     expect(f.stats()).toMatchObject({ misses: 4, evictions: 2 });
   });
 
+  it('keeps the LRU order exact when repeated calls take the same-shapes shortcut', () => {
+    const f = wg.jit((x: T) => x.neg().exp(), { cacheSize: 2 });
+    const a = uniform([1], 1);
+    const b = uniform([2], 1);
+    const c = uniform([3], 1);
+    f(b);
+    f(a);
+    f(a);
+    f(a); // a, repeated: the shortcut
+    f(b); // b is the most recent now, a the one before
+    f(c); // evicts a, not b
+    expect(f.stats()).toEqual({ hits: 3, misses: 3, evictions: 1, size: 2, capacity: 2 });
+    f(b);
+    expect(f.stats().misses).toBe(3);
+    f(a);
+    expect(f.stats().misses).toBe(4);
+    // The shortcut still refuses a disposed argument with the usual message.
+    const d = uniform([1], 2);
+    f(d);
+    d.dispose();
+    expect(() => f(d)).toThrow(/disposed/);
+    // And compiles anew when gradients are off (a noGrad plan is its own variant).
+    const before = f.stats().misses;
+    wg.noGrad(() => f(a));
+    expect(f.stats().misses).toBe(before + 1);
+  });
+
   it('sees in-place updates of captured parameters (optimiser steps)', () => {
     const w = uniform([3], 80);
     w.requiresGrad = true;
