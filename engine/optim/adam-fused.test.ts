@@ -7,19 +7,24 @@ import { describe, expect, it, vi } from 'vitest';
 import * as wg from '../index.js';
 import { cpuBackend } from '../backend/cpu/index.js';
 
-/** The unfused Adam update (no weight decay, no amsgrad), as torch.optim.Adam computes it. */
+/**
+ * The unfused Adam update (no amsgrad; `decay`, AdamW's decoupled weight decay), as
+ * torch.optim.Adam/AdamW compute it.
+ */
 function reference(
   p: Float32Array,
   grads: Float32Array[],
   lr: number,
   [beta1, beta2]: readonly [number, number],
   eps: number,
+  decay = 0,
 ): Float32Array {
   let param = wg.tensor(p);
   let m: wg.Tensor | null = null;
   let v: wg.Tensor | null = null;
   grads.forEach((gData, i) => {
     const t = i + 1;
+    if (decay !== 0) param = param.mul(1 - lr * decay);
     const g = wg.tensor(gData);
     const gScaled = g.mul(1 - beta1);
     const g2Scaled = g.mul(g).mul(1 - beta2);
@@ -57,6 +62,20 @@ describe('Adam, fused', () => {
     }
   });
 
+  it('AdamW, with its decoupled decay, equals the op-by-op update to the bit too', () => {
+    const start = values(500, 2);
+    const grads = Array.from({ length: 4 }, (_, k) => values(500, 20 + k));
+    const want = wg.tidy(() => reference(start, grads, 0.01, [0.9, 0.999], 1e-8, 0.05));
+    const p = wg.tensor(start);
+    p.requiresGrad = true;
+    const opt = new wg.optim.AdamW([p], { lr: 0.01, weightDecay: 0.05 });
+    for (const g of grads) {
+      p.grad = wg.keep(wg.tensor(g));
+      opt.step();
+    }
+    expect(Array.from(p.dataSync())).toEqual(Array.from(want));
+  });
+
   it('runs three fused kernels and two scalars per parameter after the first step', () => {
     const p = wg.tensor(values(64, 3));
     p.requiresGrad = true;
@@ -74,18 +93,20 @@ describe('Adam, fused', () => {
     }
   });
 
-  it('keeps the op-by-op path for weight decay and amsgrad', () => {
-    const p = wg.tensor(values(8, 5));
-    p.requiresGrad = true;
-    const opt = new wg.optim.AdamW([p], { lr: 0.01 });
-    p.grad = wg.keep(wg.tensor(values(8, 6)));
-    opt.step();
-    const spy = vi.spyOn(cpuBackend, 'run');
-    try {
+  it("keeps the op-by-op path for Adam's L2 penalty and for amsgrad", () => {
+    for (const options of [{ weightDecay: 0.01 }, { amsgrad: true }]) {
+      const p = wg.tensor(values(8, 5));
+      p.requiresGrad = true;
+      const opt = new wg.optim.Adam([p], { lr: 0.01, ...options });
+      p.grad = wg.keep(wg.tensor(values(8, 6)));
       opt.step();
-      expect(spy.mock.calls.some((c) => c[0] === 'fusedElementwise')).toBe(false);
-    } finally {
-      spy.mockRestore();
+      const spy = vi.spyOn(cpuBackend, 'run');
+      try {
+        opt.step();
+        expect(spy.mock.calls.some((c) => c[0] === 'fusedElementwise')).toBe(false);
+      } finally {
+        spy.mockRestore();
+      }
     }
   });
 });

@@ -62,16 +62,18 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
     const { lr, betas, eps, weightDecay, amsgrad } = this.options;
     const [beta1, beta2] = betas;
     const t = state.step;
+    const m0 = state.tensors.get('exp_avg');
+    const v0 = state.tensors.get('exp_avg_sq');
+    // From the second step on, without amsgrad or Adam's L2 penalty: three fused kernels.
+    const plain = !amsgrad && (weightDecay === 0 || this.decoupled);
+    if (m0 && v0 && plain && fusable(param, grad, m0, v0))
+      return this.fusedUpdate(param, grad, m0, v0, state);
     let p = param;
     let g = grad;
     if (weightDecay !== 0) {
       if (this.decoupled) p = ops.mul(p, 1 - lr * weightDecay);
       else g = ops.add(g, ops.mul(p, weightDecay));
     }
-    const m0 = state.tensors.get('exp_avg');
-    const v0 = state.tensors.get('exp_avg_sq');
-    if (m0 && v0 && weightDecay === 0 && !amsgrad && fusable(p, g, m0, v0))
-      return this.fusedUpdate(p, g, m0, v0, state);
     const gScaled = ops.mul(g, 1 - beta1);
     const g2Scaled = ops.mul(ops.mul(g, g), 1 - beta2);
     this.setState(state, 'exp_avg', m0 ? ops.add(ops.mul(m0, beta1), gScaled) : gScaled);
@@ -91,12 +93,12 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
 
   private programs: AdamPrograms | null = null;
 
-  /** The update above without weight decay or amsgrad, as three fused kernels. */
+  /** The update above without amsgrad or Adam's L2 penalty, as three fused kernels. */
   private fusedUpdate(p: Tensor, g: Tensor, m0: Tensor, v0: Tensor, state: ParamState): Tensor {
-    const { lr, betas, eps } = this.options;
+    const { lr, betas, eps, weightDecay } = this.options;
     const [beta1, beta2] = betas;
     const t = state.step;
-    this.programs ??= adamPrograms(beta1, beta2, eps);
+    this.programs ??= adamPrograms(beta1, beta2, eps, this.decoupled);
     this.setState(state, 'exp_avg', fusedElementwise([m0, g], this.programs.m));
     this.setState(state, 'exp_avg_sq', fusedElementwise([v0, g], this.programs.v));
     const m = state.tensors.get('exp_avg')!;
@@ -104,7 +106,9 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
     // Step-dependent factors are inputs, so each program stays one compiled kernel.
     const stepSize = ops.full([], lr / (1 - beta1 ** t), { device: p.device });
     const correction2Sqrt = ops.full([], Math.sqrt(1 - beta2 ** t), { device: p.device });
-    return fusedElementwise([p, m, v, stepSize, correction2Sqrt], this.programs.p);
+    const inputs = [p, m, v, stepSize, correction2Sqrt];
+    if (this.decoupled) inputs.push(ops.full([], 1 - lr * weightDecay, { device: p.device }));
+    return fusedElementwise(inputs, this.programs.p);
   }
 }
 
@@ -126,7 +130,11 @@ interface AdamPrograms {
   readonly m: string;
   /** v' = β2·v + (1 − β2)·g², of x0 = v, x1 = g. */
   readonly v: string;
-  /** p' = p − (stepSize·m') / (√v' / c2 + ε), of x0 = p, x1 = m', x2 = v', x3 = stepSize, x4 = c2. */
+  /**
+   * p' = p·decay − (stepSize·m') / (√v' / c2 + ε), of x0 = p, x1 = m', x2 = v', x3 = stepSize,
+   * x4 = c2 and, for AdamW, x5 = decay (1 − lr·weightDecay). The factors that change from step
+   * to step are inputs, so each program is compiled once.
+   */
   readonly p: string;
 }
 
@@ -134,7 +142,11 @@ const constant = (value: number): Operand => ({ kind: 'const', value });
 const input = (index: number): Operand => ({ kind: 'input', index });
 const temp = (index: number): Operand => ({ kind: 'temp', index });
 
-function adamPrograms(beta1: number, beta2: number, eps: number): AdamPrograms {
+/** `decoupled`: AdamW, whose p is first scaled by x5 = 1 − lr·weightDecay. */
+function adamPrograms(beta1: number, beta2: number, eps: number, decoupled: boolean): AdamPrograms {
+  // With a decay the decayed p is t0, and the rest moves up by one.
+  const d = decoupled ? 1 : 0;
+  const decayed = decoupled ? temp(0) : input(0);
   return {
     m: formatProgram([
       { op: 'mul', args: [input(0), constant(beta1)] },
@@ -148,12 +160,13 @@ function adamPrograms(beta1: number, beta2: number, eps: number): AdamPrograms {
       { op: 'add', args: [temp(0), temp(2)] },
     ]),
     p: formatProgram([
+      ...(decoupled ? [{ op: 'mul' as const, args: [input(0), input(5)] }] : []),
       { op: 'sqrt', args: [input(2)] },
-      { op: 'div', args: [temp(0), input(4)] },
-      { op: 'add', args: [temp(1), constant(eps)] },
+      { op: 'div', args: [temp(d), input(4)] },
+      { op: 'add', args: [temp(d + 1), constant(eps)] },
       { op: 'mul', args: [input(1), input(3)] },
-      { op: 'div', args: [temp(3), temp(2)] },
-      { op: 'sub', args: [input(0), temp(4)] },
+      { op: 'div', args: [temp(d + 3), temp(d + 2)] },
+      { op: 'sub', args: [decayed, temp(d + 4)] },
     ]),
   };
 }
