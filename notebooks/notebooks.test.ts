@@ -83,7 +83,12 @@ describe('the example notebooks', () => {
       (c) => c.kind === 'code',
     );
     const k2 = new Kernel();
-    for (const [i, cell] of xor.entries()) await k2.run(i + 1, cell.source);
+    const xorRuns = [];
+    for (const [i, cell] of xor.entries()) xorRuns.push(await k2.run(i + 1, cell.source));
+    // Training keeps one progress bar under the cell, finished, with the last loss.
+    const bars = xorRuns[0]!.logs.filter((l) => l.display === 'train');
+    expect(bars).toHaveLength(1);
+    expect(bars[0]!.values[0]).toMatchObject({ kind: 'progress', done: 200, total: 200, etaMs: 0 });
     const probs = await k2.run(
       9,
       'JSON.stringify(wg.noGrad(() => wg.ops.softmax(model.forward(X))).arraySync())',

@@ -336,6 +336,19 @@ export type CellValue =
       readonly channels: 1 | 3;
       readonly pixels: readonly number[];
       readonly title: string | null;
+    }
+  /** A progress bar (the kernel's `progress`): `done` of `total`, timing and metrics. */
+  | {
+      readonly kind: 'progress';
+      readonly done: number;
+      readonly total: number;
+      readonly title: string | null;
+      /** Named numbers shown beside the bar (loss, accuracy …), in the order given. */
+      readonly metrics: Readonly<Record<string, number>>;
+      /** Ms since the first progress with the same id was shown (null when not timed). */
+      readonly elapsedMs: number | null;
+      /** Estimated ms left at the rate so far (0 when done; null while unknown). */
+      readonly etaMs: number | null;
     };
 
 /** One line of a chart: its points, x ascending as given (any order for a scatter). */

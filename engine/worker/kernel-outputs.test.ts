@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { CellLog } from '../protocol/messages.js';
 import { createInProcessEngineClient } from './in-process.js';
 import { Kernel, MAX_CHART_POINTS, STREAM_MS, image, plot } from './kernel.js';
+import { ProgressClock, progress } from './progress.js';
+import * as wg from '../index.js';
 
 describe('rich cell outputs', () => {
   it('shows a traced graph as a graph document', async () => {
@@ -193,5 +195,97 @@ describe('streamed output lines', () => {
     expect(run.logs).toHaveLength(2);
     expect(streamed[0]).toEqual([{ level: 'log', values: [{ kind: 'text', text: 'first' }] }]);
     client.close();
+  });
+});
+
+describe('progress bars', () => {
+  it('progress makes a bar value with title and metrics, read from numbers or tensors', () => {
+    expect(progress(120, 600, { title: 'train', metrics: { loss: 0.41, acc: 0.9 } })).toEqual({
+      kind: 'progress',
+      done: 120,
+      total: 600,
+      title: 'train',
+      metrics: { loss: 0.41, acc: 0.9 },
+      elapsedMs: null,
+      etaMs: null,
+    });
+    const bar = progress(0, 3, { metrics: { loss: wg.tensor([0.25]) } });
+    expect(bar.metrics).toEqual({ loss: 0.25 });
+    expect(bar.title).toBeNull();
+    // A diverging loss is still shown, not an error.
+    expect(progress(1, 2, { metrics: { loss: NaN } }).metrics.loss).toBeNaN();
+  });
+
+  it('says what was expected when the numbers are wrong', () => {
+    expect(() => progress(5, 4)).toThrow(/done \(5\) is more than total \(4\).*0 ≤ done ≤ total/);
+    expect(() => progress(1, 0)).toThrow(/total is 0; expected a finite number of steps above 0/);
+    expect(() => progress(1, -3)).toThrow(/total is -3/);
+    expect(() => progress(NaN, 10)).toThrow(/done is NaN; expected a finite number from 0 to/);
+    expect(() => progress(1, Infinity)).toThrow(/total is Infinity/);
+    expect(() => progress(-1, 10)).toThrow(/done is -1/);
+    expect(() => progress(1, 10, { metrics: { loss: 'low' as unknown as number } })).toThrow(
+      /metric 'loss' is "low"; give a number/,
+    );
+    expect(() => progress(1, 10, { metrics: { w: wg.ones([2]) } })).toThrow(
+      /metric 'w' is a tensor of shape \[2\]/,
+    );
+  });
+
+  it('times a bar from when its id was first shown, and estimates the time left', () => {
+    let now = 1000;
+    const clock = new ProgressClock(() => now);
+    const first = clock.stamp('train', progress(10, 110));
+    expect(first).toMatchObject({ elapsedMs: 0, etaMs: null });
+    now += 2000; // 20 steps in 2 s: 80 left take 8 s
+    expect(clock.stamp('train', progress(30, 110))).toMatchObject({ elapsedMs: 2000, etaMs: 8000 });
+    // Another id has its own timing.
+    expect(clock.stamp('eval', progress(1, 4))).toMatchObject({ elapsedMs: 0, etaMs: null });
+    now += 500;
+    expect(clock.stamp('train', progress(110, 110))).toMatchObject({ elapsedMs: 2500, etaMs: 0 });
+    // done going back (a new loop under the same id) starts a new timing.
+    now += 100;
+    expect(clock.stamp('train', progress(0, 110))).toMatchObject({ elapsedMs: 0, etaMs: null });
+  });
+
+  it('is in every cell, and display(progress(...), id) updates one line timed by the kernel', async () => {
+    const source = [
+      'for (let step = 1; step <= 4; step++) {',
+      '  display(progress(step, 4, { title: "train", metrics: { loss: 1 / step } }), "train");',
+      '}',
+    ].join('\n');
+    // The kernel reads its clock once per display: a step every second.
+    let t = -1000;
+    const kernel = new Kernel(undefined, () => (t += 1000));
+    const run = await kernel.run(1, source);
+    expect(run.error).toBeNull();
+    expect(run.logs).toHaveLength(1);
+    expect(run.logs[0]!.display).toBe('train');
+    expect(run.logs[0]!.values[0]).toEqual({
+      kind: 'progress',
+      done: 4,
+      total: 4,
+      title: 'train',
+      metrics: { loss: 0.25 },
+      elapsedMs: 3000,
+      etaMs: 0,
+    });
+    // Half way, the rate since the first display gives the time left: 2 steps in 1 s, 2 left.
+    const mid = await kernel.run(2, 'display(progress(1, 5), "p");\ndisplay(progress(3, 5), "p")');
+    expect(mid.logs[0]!.values[0]).toMatchObject({ done: 3, elapsedMs: 1000, etaMs: 1000 });
+    // A new run of a cell starts its bars' timing again.
+    const again = await kernel.run(2, 'display(progress(3, 5), "p")');
+    expect(again.logs[0]!.values[0]).toMatchObject({ elapsedMs: 0, etaMs: null });
+  });
+
+  it('a progress as the cell value is shown as a bar; wrong input fails the cell clearly', async () => {
+    const kernel = new Kernel();
+    const run = await kernel.run(1, 'progress(2, 8, { title: "epochs" })');
+    expect(run.error).toBeNull();
+    expect(run.value).toMatchObject({ kind: 'progress', done: 2, total: 8, title: 'epochs' });
+    const bad = await kernel.run(2, 'const n = 10\ndisplay(progress(n + 1, n), "x")');
+    expect(bad.error).toMatchObject({ name: 'RangeError', line: 2 });
+    expect(bad.error?.message).toMatch(/done \(11\) is more than total \(10\)/);
+    const hand = await kernel.run(3, '({ kind: "progress", done: 3, total: 2 })');
+    expect(hand.value?.kind === 'text' && hand.value.text).toMatch(/progress not drawn.*done/);
   });
 });

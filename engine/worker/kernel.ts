@@ -25,6 +25,7 @@ import type { CellError, CellLog, CellRun, CellValue, ChartSeries } from '../pro
 import { dispose } from '../runtime/scope.js';
 import { Tensor } from '../tensor.js';
 import { analyzeCell, type Declaration } from './cell-source.js';
+import { ProgressClock, progress, progressFromRecord } from './progress.js';
 
 /** Imports a module's source text; resolves when it has run. */
 export type ModuleImporter = (source: string) => Promise<{ url: string; done: Promise<unknown> }>;
@@ -50,6 +51,7 @@ interface KernelBridge {
   readonly wg: typeof wg;
   readonly plot: typeof plot;
   readonly image: typeof image;
+  readonly progress: typeof progress;
   display(value: unknown, id?: string): void;
   readonly console: Pick<Console, 'log' | 'info' | 'warn' | 'error' | 'debug'>;
   read(name: string): unknown;
@@ -353,6 +355,13 @@ export function toCellValue(value: unknown): CellValue {
       return { kind: 'text', text: `[chart not drawn: ${errorOf(error).message}]` };
     }
   }
+  if (isRecordValue(value) && value.kind === 'progress') {
+    try {
+      return progressFromRecord(value);
+    } catch (error) {
+      return { kind: 'text', text: `[progress not drawn: ${errorOf(error).message}]` };
+    }
+  }
   if (isRecordValue(value) && value.kind === 'image' && Array.isArray(value.pixels)) {
     const v = value as unknown as ImageValue;
     if (
@@ -472,7 +481,11 @@ export class Kernel {
   private readonly bindings = new Map<string, Binding>();
   private queue: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly importer: ModuleImporter = importModule) {}
+  /** `now` is the clock progress bars are timed with (ms). */
+  constructor(
+    private readonly importer: ModuleImporter = importModule,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** The names in the shared scope, in the order they were first declared. */
   names(): string[] {
@@ -556,7 +569,7 @@ export class Kernel {
     const own = new Set(declarations.map((d) => d.name));
     const reserved = new Set(['wg', 'console']);
     // The output helpers, unless a cell declared a name of its own with that name.
-    const helpers = ['plot', 'image', 'display'].filter(
+    const helpers = ['plot', 'image', 'progress', 'display'].filter(
       (n) => !own.has(n) && !this.bindings.has(n),
     );
     const imported = [...this.bindings].filter(([name]) => !own.has(name) && !reserved.has(name));
@@ -604,17 +617,27 @@ export class Kernel {
     let last: unknown;
     let accessorsOf: Record<string, unknown> = {};
     const initial = new Map(imported.map(([name, b]) => [name, safeGet(b)]));
+    // Progress bars are timed from the first one shown with the same display id (else title).
+    const clock = new ProgressClock(this.now);
+    const shown = (value: unknown, id?: string): CellValue => {
+      const v = toCellValue(value);
+      return v.kind === 'progress' ? clock.stamp(id ?? `title:${v.title ?? ''}`, v) : v;
+    };
     const record =
       (level: CellLog['level']) =>
       (...args: unknown[]): void => {
-        stream.push({ level, values: args.map(toCellValue) });
+        stream.push({ level, values: args.map((a) => shown(a)) });
       };
     const bridge: KernelBridge = {
       wg,
       plot,
       image,
+      progress,
       display: (value, id) => {
-        const log: CellLog = { level: 'log', values: [toCellValue(value)] };
+        const log: CellLog = {
+          level: 'log',
+          values: [shown(value, id === undefined ? undefined : String(id))],
+        };
         if (id === undefined) stream.push(log);
         else stream.display(String(id), { ...log, display: String(id) });
       },
@@ -630,7 +653,8 @@ export class Kernel {
         accessorsOf = a;
       },
       setLast: (value) => {
-        last = value;
+        // A progress bar as the cell's value is timed when the cell reaches it.
+        last = isRecordValue(value) && value.kind === 'progress' ? shown(value) : value;
       },
     };
     const slot = globalThis as unknown as Record<symbol, KernelBridge | undefined>;

@@ -9,7 +9,7 @@
 import { memo } from 'react';
 import type { CellValue } from '../../engine/protocol/messages.js';
 import type { CellOutput as Output } from './cells.js';
-import { ChartView, GraphOutput, ImageView } from './RichOutputs.js';
+import { ChartView, GraphOutput, ImageView, ProgressView } from './RichOutputs.js';
 
 type TensorValue = Extract<CellValue, { kind: 'tensor' }>;
 
@@ -124,6 +124,8 @@ function Value({ value }: { value: CellValue }) {
       return <ChartView value={value} />;
     case 'image':
       return <ImageView value={value} />;
+    case 'progress':
+      return <ProgressView value={value} />;
     case 'text':
       return <span className="wg-output__text">{value.text}</span>;
     default:

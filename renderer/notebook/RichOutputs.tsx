@@ -2,8 +2,9 @@
  * A code cell's rich values: a traced graph (drawn as the graph cell draws the model, with
  * "Open as graph", which adds it, laid out, as a new graph cell below the selected cell and puts
  * it on the canvas; the model that was there stays in its own cell), a line
- * chart (SVG, axes with round ticks, a legend when there are several lines) and an image
- * (a canvas, small images scaled up with sharp pixels).
+ * chart (SVG, axes with round ticks, a legend when there are several lines), an image
+ * (a canvas, small images scaled up with sharp pixels) and a progress bar (done of total, time
+ * elapsed and left, metrics).
  */
 
 import { memo, useEffect, useMemo, useRef } from 'react';
@@ -15,6 +16,12 @@ import { buildView } from '../state/view.js';
 import { chartExtent, linePath, niceTicks, pointsPath, tickLabel } from './chart-geometry.js';
 import { useOptionalNotebook } from './context.js';
 import { GraphDrawing } from './GraphPreview.js';
+import {
+  type ProgressValue,
+  formatDuration,
+  formatMetric,
+  progressPercent,
+} from './progress-format.js';
 
 type GraphValue = Extract<CellValue, { kind: 'graph' }>;
 type ChartValue = Extract<CellValue, { kind: 'chart' }>;
@@ -247,6 +254,57 @@ export const ImageView = memo(function ImageView({ value }: { value: ImageValue 
         {value.title ? `${value.title} · ` : ''}
         {value.width}×{value.height} {value.channels === 3 ? 'RGB' : 'grey'}
       </figcaption>
+    </figure>
+  );
+});
+
+export const ProgressView = memo(function ProgressView({ value }: { value: ProgressValue }) {
+  const percent = progressPercent(value);
+  const finished = value.done >= value.total;
+  const metrics = Object.entries(value.metrics);
+  const times: string[] = [];
+  // A bar just shown has no time to tell yet.
+  if (value.elapsedMs !== null && (value.elapsedMs > 0 || finished))
+    times.push(`${formatDuration(value.elapsedMs)} elapsed`);
+  if (!finished && value.etaMs !== null) times.push(`about ${formatDuration(value.etaMs)} left`);
+  return (
+    <figure
+      className={`wg-progress${finished ? ' is-done' : ''}`}
+      data-testid="progress-output"
+      data-done={value.done}
+      data-total={value.total}
+    >
+      <div className="wg-progress__head">
+        {value.title && <span className="wg-progress__title">{value.title}</span>}
+        <span className="wg-progress__count">
+          {value.done}/{value.total}
+        </span>
+        <span className="wg-progress__percent">{percent}%</span>
+        {times.length > 0 && <span className="wg-progress__time">{times.join(' · ')}</span>}
+      </div>
+      <div
+        className="wg-progress__bar"
+        role="progressbar"
+        aria-label={value.title ?? 'Progress'}
+        aria-valuemin={0}
+        aria-valuemax={value.total}
+        aria-valuenow={value.done}
+      >
+        <div
+          className="wg-progress__fill"
+          style={{ width: `${(value.done / value.total) * 100}%` }}
+        />
+      </div>
+      {metrics.length > 0 && (
+        <div className="wg-progress__metrics">
+          {metrics.map(([name, v]) => (
+            <span key={name} className="wg-progress__metric" data-metric={name}>
+              <span className="wg-progress__name">{name}</span> ={' '}
+              <span className="wg-progress__value">{formatMetric(v)}</span>
+            </span>
+          ))}
+        </div>
+      )}
     </figure>
   );
 });

@@ -116,6 +116,12 @@ function loadApiTypes(): Promise<void> {
           '    data: api.Tensor | readonly (readonly number[])[],',
           '    options?: { title?: string },',
           "  ): { readonly kind: 'image' };",
+          '  /** A progress bar, done of total (0 ≤ done ≤ total): display(progress(i, n), "train"). */',
+          '  function progress(',
+          '    done: number,',
+          '    total: number,',
+          '    info?: { title?: string; metrics?: Record<string, number | api.Tensor> },',
+          "  ): { readonly kind: 'progress' };",
           '  /** Shows a value under the cell now; a later display with the same id replaces it. */',
           '  function display(value: unknown, id?: string): void;',
           '}',
@@ -131,7 +137,7 @@ function loadApiTypes(): Promise<void> {
     .catch((error: unknown) => {
       console.warn('The engine API types could not be loaded:', error);
       ts.addExtraLib(
-        'declare const wg: any; declare function plot(...a: any[]): any; declare function image(...a: any[]): any; declare function display(...a: any[]): void;',
+        'declare const wg: any; declare function plot(...a: any[]): any; declare function image(...a: any[]): any; declare function progress(...a: any[]): any; declare function display(...a: any[]): void;',
         'file:///node_modules/@types/wiregrad-loose/index.d.ts',
       );
     });

@@ -27,6 +27,7 @@ import {
   wiregradMetadata,
 } from '../../engine/protocol/notebook.js';
 import { type Cell, type CellOutput, makeCell, newCellId } from './cells.js';
+import { progressText } from './progress-format.js';
 
 /**
  * What a graph cell holds: its graph (layout in `meta.layout`), or, when the file's graph could
@@ -86,6 +87,16 @@ function isCellValue(v: unknown): v is CellValue {
           (s.x as unknown[]).length === (s.y as unknown[]).length,
       )
     );
+  if (v.kind === 'progress')
+    return (
+      typeof v.done === 'number' &&
+      typeof v.total === 'number' &&
+      v.total > 0 &&
+      v.done >= 0 &&
+      v.done <= v.total &&
+      isRecord(v.metrics) &&
+      Object.values(v.metrics).every((x) => typeof x === 'number' || x === null)
+    );
   if (v.kind === 'image')
     return (
       typeof v.width === 'number' &&
@@ -119,6 +130,7 @@ export function readOutput(v: unknown): CellOutput | null {
       validLogs.push({
         level: log.level as CellLog['level'],
         values: (log.values as CellValue[]).map(restoreValue),
+        ...(typeof log.display === 'string' ? { display: log.display } : {}),
       });
   const value = isCellValue(v.value) ? restoreValue(v.value) : null;
   const e = v.error;
@@ -153,6 +165,20 @@ function restoreValue(value: CellValue): CellValue {
       series: value.series.map((s) => ({ ...s, x: numbers(s.x), y: numbers(s.y) })),
     };
   if (value.kind === 'image') return { ...value, title: value.title ?? null };
+  if (value.kind === 'progress') {
+    const ms = (v: unknown) => (typeof v === 'number' ? v : null);
+    return {
+      kind: 'progress',
+      done: value.done,
+      total: value.total,
+      title: typeof value.title === 'string' ? value.title : null,
+      metrics: Object.fromEntries(
+        Object.entries(value.metrics).map(([k, v]) => [k, (v as number | null) ?? NaN]),
+      ),
+      elapsedMs: ms(value.elapsedMs),
+      etaMs: ms(value.etaMs),
+    };
+  }
   return value;
 }
 
@@ -164,6 +190,7 @@ function valueText(value: CellValue): string {
     return `Chart${value.title ? ` "${value.title}"` : ''}: ${value.series
       .map((s) => `${s.name} (${s.y.length} points)`)
       .join(', ')}`;
+  if (value.kind === 'progress') return progressText(value);
   if (value.kind === 'image')
     return `Image ${value.width}×${value.height}${value.title ? ` "${value.title}"` : ''}`;
   const shown = value.values.slice(0, 20).join(', ');

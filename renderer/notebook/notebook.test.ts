@@ -138,6 +138,30 @@ describe('Notebook: running cells', () => {
     expect(back[b]?.value).toEqual(before[b]?.value);
   });
 
+  it('saves progress outputs with their exact value and a one-line text, and reads them back', async () => {
+    const nb = notebook();
+    const a = nb.cells[1]!.id;
+    nb.edit(
+      a,
+      'for (let s = 0; s <= 120; s += 60) display(progress(s, 600, { title: "train", ' +
+        'metrics: { loss: 0.41, gap: NaN } }), "train")\nprogress(600, 600)',
+    );
+    await nb.run(a);
+    const before = nb.state.getState().outputs[a]!;
+    expect(before.logs[0]?.values[0]).toMatchObject({ kind: 'progress', done: 120, total: 600 });
+    expect(before.value).toMatchObject({ kind: 'progress', done: 600, etaMs: 0 });
+    const text = nb.write(graphText());
+    const json = JSON.parse(text) as { cells: { outputs?: unknown[] }[] };
+    const saved = JSON.stringify(json.cells[1]!.outputs);
+    expect(saved).toContain('train: 120/600 (20%) loss=0.41 gap=NaN');
+    expect(saved).toContain('progress: 600/600 (100%)');
+    const back = readNotebookCells(text).outputs[a]!;
+    expect(back.logs).toEqual(before.logs);
+    expect(back.value).toEqual(before.value);
+    const metrics = back.logs[0]?.values[0]?.kind === 'progress' && back.logs[0].values[0].metrics;
+    expect(metrics && metrics.gap).toBeNaN();
+  });
+
   it('shows the lines a running cell printed so far, then its output', async () => {
     const nb = notebook();
     const a = nb.cells[1]!.id;

@@ -2,7 +2,8 @@
  * Rich cell outputs, end to end in web mode (Debian's headless Chromium): a cell whose value is
  * a traced graph shows it drawn small, and "Open as graph" makes it the model on the canvas; a
  * `plot(...)` cell shows an SVG line chart and an `image(...)` cell a picture; "Run above" runs
- * the cells above the selected one; a cell streams a live chart while it trains; an example
+ * the cells above the selected one; a cell streams a live chart while it trains, and a live
+ * progress bar that reaches its total; an example
  * notebook from notebooks/ opens, is trusted and runs to its chart. Every wait polls the DOM for the state it expects.
  *
  * Monaco's blocked inline styles are reported on the console (see notebook.test.ts); those
@@ -145,6 +146,40 @@ describe('rich notebook outputs', { timeout: TEST_TIMEOUT }, () => {
     expect(episodes).toBeGreaterThan(0);
     expect(Number(await chart.getAttribute('data-points'))).toBe(Math.ceil(episodes / 8));
     expect(firstPoints).toBeLessThan(Math.ceil(episodes / 8));
+  });
+
+  it('shows a live progress bar that a training loop updates up to its total', async () => {
+    const cell = page.getByTestId('cell-1');
+    await typeInto(
+      cell,
+      'for (let s = 1; s <= 30; s++) { await new Promise((r) => setTimeout(r, 50)); ' +
+        'display(progress(s, 30, { title: "train", metrics: { loss: 1 / s } }), "train"); }',
+    );
+    await cell.getByTestId('cell-run').click();
+    const bar = cell.getByTestId('progress-output');
+    const status = page.getByTestId('kernel-status');
+    // The bar shows while the cell still runs, part way.
+    await bar.waitFor({ timeout: 30_000 });
+    expect(await bar.getAttribute('data-total')).toBe('30');
+    const firstDone = Number(await bar.getAttribute('data-done'));
+    expect(firstDone).toBeLessThan(30);
+    expect(await status.getAttribute('data-status')).toBe('busy');
+    // It moves on as the loop goes.
+    await expect
+      .poll(async () => Number(await bar.getAttribute('data-done')))
+      .toBeGreaterThan(firstDone);
+    await screenshot(page, 'notebook-progress-live');
+    await expect.poll(() => status.getAttribute('data-status'), { timeout: 60_000 }).toBe('idle');
+    // One bar (each display replaced the last), finished, with the last loss and the time taken.
+    expect(await cell.getByTestId('progress-output').count()).toBe(1);
+    expect(await bar.getAttribute('data-done')).toBe('30');
+    expect(await bar.getAttribute('data-total')).toBe('30');
+    expect(await bar.locator('.wg-progress__percent').textContent()).toBe('100%');
+    expect(await bar.locator('.wg-progress__title').textContent()).toBe('train');
+    expect(await bar.locator('[data-metric="loss"]').textContent()).toBe('loss = 0.03333');
+    expect(await bar.locator('.wg-progress__time').textContent()).toMatch(/elapsed$/);
+    expect(await bar.getByRole('progressbar').getAttribute('aria-valuenow')).toBe('30');
+    await screenshot(page, 'notebook-progress-done');
   });
 
   it('opens an example notebook, and once trusted it runs to its chart', async () => {
