@@ -16,7 +16,7 @@
 import { WiregradError } from '../core/errors.js';
 import * as ops from '../ops/index.js';
 import type { Tensor } from '../tensor.js';
-import { Optimizer, type ParamState } from './optimizer.js';
+import { Optimizer, type ParamState, canFuse } from './optimizer.js';
 import { fusedElementwise } from '../jit/fused-op.js';
 import { type Operand, formatProgram } from '../jit/program.js';
 import '../jit/cpu-kernel.js';
@@ -66,7 +66,7 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
     const v0 = state.tensors.get('exp_avg_sq');
     // From the second step on, without amsgrad or Adam's L2 penalty: three fused kernels.
     const plain = !amsgrad && (weightDecay === 0 || this.decoupled);
-    if (m0 && v0 && plain && fusable(param, grad, m0, v0))
+    if (m0 && v0 && plain && canFuse(param, grad, m0, v0))
       return this.fusedUpdate(param, grad, m0, v0, state);
     let p = param;
     let g = grad;
@@ -110,18 +110,6 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
     if (this.decoupled) inputs.push(ops.full([], 1 - lr * weightDecay, { device: p.device }));
     return fusedElementwise(inputs, this.programs.p);
   }
-}
-
-/**
- * Whether the step can run as fused kernels: f32 values on a device with the fused kernel.
- * The fused programs apply the same ops in the same order, each result rounded to f32 as an
- * unfused op's is, so on the CPU the result is the same to the bit (three kernels and two
- * scalars per parameter instead of about twenty kernels).
- */
-function fusable(...values: readonly Tensor[]): boolean {
-  return values.every(
-    (t) => t.dtype === 'f32' && t.storage?.backend.hasKernel('fusedElementwise') === true,
-  );
 }
 
 /** The three programs of a fused Adam step, for one optimiser's betas and eps. */

@@ -186,3 +186,18 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
     this.paramState.clear();
   }
 }
+
+/**
+ * Whether an update can run as fused kernels (`fusedElementwise`): every value is f32 on a
+ * device with the fused kernel (absent ones aside). The optimisers' fused programs apply the
+ * same ops in the same order as their op-by-op updates, each result rounded to f32 as an
+ * unfused op's is, so on the CPU the result is the same to the bit, in a few kernels instead of
+ * one per op (Adam: three per parameter instead of about twenty).
+ */
+export function canFuse(...values: readonly (Tensor | undefined)[]): boolean {
+  return values.every(
+    (t) =>
+      t === undefined ||
+      (t.dtype === 'f32' && t.storage?.backend.hasKernel('fusedElementwise') === true),
+  );
+}

@@ -12,7 +12,9 @@
 import { WiregradError } from '../core/errors.js';
 import * as ops from '../ops/index.js';
 import type { Tensor } from '../tensor.js';
-import { Optimizer, type ParamState } from './optimizer.js';
+import { Optimizer, type ParamState, canFuse } from './optimizer.js';
+import { fusedElementwise } from '../jit/fused-op.js';
+import '../jit/cpu-kernel.js';
 
 export interface SGDOptions {
   lr: number;
@@ -47,6 +49,11 @@ export class SGD extends Optimizer<SGDOptions> {
 
   protected update(p: Tensor, grad: Tensor, state: ParamState): Tensor {
     const { lr, momentum, dampening, nesterov, weightDecay } = this.options;
+    // Without weight decay or Nesterov, and once a momentum buffer exists: fused kernels that
+    // apply the same ops in the same order (equal to the bit on the CPU).
+    const old = state.tensors.get('momentum_buffer');
+    if (weightDecay === 0 && !nesterov && (momentum === 0 || old) && canFuse(p, grad, old))
+      return this.fusedUpdate(p, grad, old, state);
     let g = weightDecay !== 0 ? ops.add(grad, ops.mul(p, weightDecay)) : grad;
     if (momentum !== 0) {
       const old = state.tensors.get('momentum_buffer');
@@ -60,4 +67,23 @@ export class SGD extends Optimizer<SGDOptions> {
     }
     return ops.sub(p, ops.mul(g, lr));
   }
+
+  /** p − lr·g, and with momentum b' = momentum·b + (1 − dampening)·g first: fused kernels. */
+  private fusedUpdate(p: Tensor, grad: Tensor, old: Tensor | undefined, state: ParamState): Tensor {
+    const { lr, momentum, dampening } = this.options;
+    let g = grad;
+    if (old) {
+      // The factors are inputs: a new momentum or dampening compiles nothing.
+      const decayed = ops.full([], momentum, { device: p.device });
+      const kept = ops.full([], 1 - dampening, { device: p.device });
+      this.setState(state, 'momentum_buffer', fusedElementwise([old, grad, decayed, kept], BUFFER));
+      g = state.tensors.get('momentum_buffer')!;
+    }
+    return fusedElementwise([p, g, ops.full([], lr, { device: p.device })], STEP);
+  }
 }
+
+/** b' = x0·x2 + x1·x3: momentum·b + (1 − dampening)·g, in the unfused order. */
+const BUFFER = 'mul(x0, x2); mul(x1, x3); add(t0, t1)';
+/** p' = x0 − x1·x2: p − g·lr. */
+const STEP = 'mul(x1, x2); sub(x0, t0)';

@@ -1,6 +1,7 @@
 /**
- * Adam's fused step (three fused kernels per parameter) against the same update written op by
- * op: equal to the bit on the CPU, over several steps, and with far fewer kernels.
+ * The optimisers' fused steps (Adam/AdamW: three fused kernels per parameter; SGD: one, two
+ * with momentum) against the same updates written op by op: equal to the bit on the CPU, over
+ * several steps, and with far fewer kernels.
  */
 
 import { describe, expect, it, vi } from 'vitest';
@@ -42,7 +43,7 @@ function reference(
 const values = (n: number, seed: number): Float32Array =>
   wg.randn([n], { seed }).dataSync() as Float32Array;
 
-describe('Adam, fused', () => {
+describe('fused optimiser steps', () => {
   it('equals the op-by-op update to the bit over five steps', () => {
     const start = values(1000, 1);
     const grads = Array.from({ length: 5 }, (_, k) => values(1000, 10 + k));
@@ -107,6 +108,49 @@ describe('Adam, fused', () => {
       } finally {
         spy.mockRestore();
       }
+    }
+  });
+
+  it('SGD, plain and with momentum and dampening, equals the op-by-op update to the bit', () => {
+    const start = values(300, 7);
+    const grads = Array.from({ length: 4 }, (_, k) => values(300, 30 + k));
+    for (const { momentum, dampening } of [
+      { momentum: 0, dampening: 0 },
+      { momentum: 0.9, dampening: 0.1 },
+    ]) {
+      const want = wg.tidy(() => {
+        let p = wg.tensor(start);
+        let buf: wg.Tensor | null = null;
+        for (const gData of grads) {
+          const g = wg.tensor(gData);
+          let step = g;
+          if (momentum !== 0) {
+            buf = buf ? buf.mul(momentum).add(g.mul(1 - dampening)) : g;
+            step = buf;
+          }
+          p = p.sub(step.mul(0.05));
+        }
+        return Array.from(p.dataSync());
+      });
+      const p = wg.tensor(start);
+      p.requiresGrad = true;
+      const opt = new wg.optim.SGD([p], { lr: 0.05, momentum, dampening });
+      // The first step makes the momentum buffer op by op; the later ones are fused: one kernel
+      // (two with momentum) and their scalars, nothing else.
+      p.grad = wg.keep(wg.tensor(grads[0]!));
+      opt.step();
+      const spy = vi.spyOn(cpuBackend, 'run');
+      try {
+        for (const g of grads.slice(1)) {
+          p.grad = wg.keep(wg.tensor(g));
+          opt.step();
+        }
+        const ops = spy.mock.calls.map((c) => c[0]).filter((op) => op !== 'fill');
+        expect(ops).toEqual(Array<string>(momentum === 0 ? 3 : 6).fill('fusedElementwise'));
+      } finally {
+        spy.mockRestore();
+      }
+      expect(Array.from(p.dataSync())).toEqual(want);
     }
   });
 });
