@@ -22,6 +22,7 @@ import type { Shape } from '../../../core/shape.js';
 import { BufferUsage } from '../buffer-pool.js';
 import { bindings, linearKernel, type KernelContext } from '../program.js';
 import type { WebGPUBackend } from '../webgpu-backend.js';
+import { tileProducts } from './matmul.js';
 
 /** Tile sizes of the implicit-GEMM kernels (see MatmulTiling; tm and tn multiples of 4). */
 export interface ConvTiling {
@@ -48,24 +49,18 @@ export function chooseConvTiling(m: number): ConvTiling {
 
 export type ConvGemmOp = 'forward' | 'input' | 'filter';
 
-/** WGSL names for the parameter words 1…17 (conv.ts's geometry). */
-const NAMES = `  let NB = p[1];
-  let C = p[2];
-  let H = p[3];
-  let W = p[4];
-  let Cout = p[5];
-  let cinG = p[6];
-  let coutG = p[7];
-  let KH = p[8];
-  let KW = p[9];
-  let Ho = p[10];
-  let Wo = p[11];
-  let SH = p[12];
-  let SW = p[13];
-  let PT = p[14];
-  let PL = p[15];
-  let DH = p[16];
-  let DW = p[17];`;
+/**
+ * WGSL names for a convolution's geometry, parameter words 1…17 (conv.ts's `convParams`): the
+ * batch under `batch` (the GEMM kernels keep N for a matrix side), then C, H, W, Cout, cinG,
+ * coutG, KH, KW, Ho, Wo, SH, SW, PT, PL, DH, DW.
+ */
+export function convGeometry(batch: string): string {
+  const names = [batch, 'C', 'H', 'W', 'Cout', 'cinG', 'coutG', 'KH', 'KW', 'Ho', 'Wo'];
+  names.push('SH', 'SW', 'PT', 'PL', 'DH', 'DW');
+  return names.map((name, i) => `  let ${name} = p[${i + 1}];`).join('\n');
+}
+
+const NAMES = convGeometry('NB');
 
 /**
  * Per op, WGSL helpers: the element loader of A (m, k); slotB, the part of B's element address
@@ -277,17 +272,7 @@ export function convGemmSource(op: ConvGemmOp, t: ConvTiling): string {
   fetch('kn');
   L(`    }`);
   L(`    for (var k = 0u; k < ${bk}u; k = k + 1u) {`);
-  for (let i = 0; i < rowGroups; i++)
-    L(`      let a${i} = As[k * ${strideA}u + lid.y + ${i * ty}u];`);
-  for (let j = 0; j < colGroups; j++)
-    L(`      let b${j} = Bs[k * ${strideB}u + lid.x + ${j * tx}u];`);
-  const lanes = ['x', 'y', 'z', 'w'];
-  for (let i = 0; i < rowGroups; i++)
-    for (let r = 0; r < 4; r++)
-      for (let j = 0; j < colGroups; j++) {
-        const c = `c${i * 4 + r}_${j}`;
-        L(`      ${c} = fma(vec4<f32>(a${i}.${lanes[r]}), b${j}, ${c});`);
-      }
+  tileProducts(L, { rowGroups, colGroups, strideA, strideB, tx, ty });
   L(`    }`);
   L(`    workgroupBarrier();`);
   L(`  }`);

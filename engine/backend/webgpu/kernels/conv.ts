@@ -19,7 +19,7 @@ import type { Shape } from '../../../core/shape.js';
 import type { WebGPUBackend } from '../webgpu-backend.js';
 import { type KernelContext, WORKGROUP, bindings, linearKernel } from '../program.js';
 import { wgslType } from '../wgsl.js';
-import { type ConvGemmOp, dispatchConvGemm, gemmDims } from './conv-gemm.js';
+import { type ConvGemmOp, convGeometry, dispatchConvGemm, gemmDims } from './conv-gemm.js';
 
 /** Multiply-adds (M·N·K over all groups) from which a conv op runs as implicit GEMM. */
 const MIN_GEMM_WORK = 1 << 18;
@@ -110,23 +110,7 @@ function convParams(count: number, x: Shape, w: Shape, y: Shape, a: ConvAttrs): 
 }
 
 /** WGSL names for convParams' words 1…17. */
-const GEOMETRY = `  let N = p[1];
-  let C = p[2];
-  let H = p[3];
-  let W = p[4];
-  let Cout = p[5];
-  let cinG = p[6];
-  let coutG = p[7];
-  let KH = p[8];
-  let KW = p[9];
-  let Ho = p[10];
-  let Wo = p[11];
-  let SH = p[12];
-  let SW = p[13];
-  let PT = p[14];
-  let PL = p[15];
-  let DH = p[16];
-  let DW = p[17];`;
+const GEOMETRY = convGeometry('N');
 
 const FORWARD = `${GEOMETRY}
   let ow = i % Wo;

@@ -186,6 +186,39 @@ interface OperandLoad {
   readonly vec: boolean;
 }
 
+/** How a register-blocked tile's inner loop reads shared memory (see `tileProducts`). */
+export interface TileLayout {
+  readonly rowGroups: number;
+  readonly colGroups: number;
+  readonly strideA: number;
+  readonly strideB: number;
+  readonly tx: number;
+  readonly ty: number;
+  /** Offsets of the shared tile in use (double buffering), e.g. 'sa + '; '' for one tile. */
+  readonly sa?: string;
+  readonly sb?: string;
+}
+
+/**
+ * The body of the inner k loop of a register-blocked tile: load the invocation's vec4s of A and
+ * B from shared memory and accumulate their outer product into the c<row>_<col> registers.
+ * Shared by the matmul and the implicit-GEMM convolution kernels.
+ */
+export function tileProducts(L: (line: string) => void, t: TileLayout): void {
+  const { rowGroups, colGroups, strideA, strideB, tx, ty, sa = '', sb = '' } = t;
+  for (let i = 0; i < rowGroups; i++)
+    L(`      let a${i} = As[${sa}k * ${strideA}u + lid.y + ${i * ty}u];`);
+  for (let j = 0; j < colGroups; j++)
+    L(`      let b${j} = Bs[${sb}k * ${strideB}u + lid.x + ${j * tx}u];`);
+  const lanes = ['x', 'y', 'z', 'w'];
+  for (let i = 0; i < rowGroups; i++)
+    for (let r = 0; r < 4; r++)
+      for (let j = 0; j < colGroups; j++) {
+        const c = `c${i * 4 + r}_${j}`;
+        L(`      ${c} = fma(vec4<f32>(a${i}.${lanes[r]}), b${j}, ${c});`);
+      }
+}
+
 /**
  * The register-blocked f32 kernel. Each operand's tile is fetched along its contiguous axis, in
  * vec4s when that axis's length is a multiple of 4 (`OperandLoad.vec`). Rows of the tiles in
@@ -327,17 +360,7 @@ function tiledSource(
   }
   const [sa, sb] = double ? ['sa + ', 'sb + '] : ['', ''];
   L(`    for (var k = 0u; k < ${bk}u; k = k + 1u) {`);
-  for (let i = 0; i < rowGroups; i++)
-    L(`      let a${i} = As[${sa}k * ${strideA}u + lid.y + ${i * ty}u];`);
-  for (let j = 0; j < colGroups; j++)
-    L(`      let b${j} = Bs[${sb}k * ${strideB}u + lid.x + ${j * tx}u];`);
-  const lanes = ['x', 'y', 'z', 'w'];
-  for (let i = 0; i < rowGroups; i++)
-    for (let r = 0; r < 4; r++)
-      for (let j = 0; j < colGroups; j++) {
-        const c = `c${i * 4 + r}_${j}`;
-        L(`      ${c} = fma(vec4<f32>(a${i}.${lanes[r]}), b${j}, ${c});`);
-      }
+  tileProducts(L, { rowGroups, colGroups, strideA, strideB, tx, ty, sa, sb });
   L(`    }`);
   if (double) {
     L(`    if (t + 1u < tiles) {`);
