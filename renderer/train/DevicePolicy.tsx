@@ -121,7 +121,7 @@ export function DeviceNote({ policy, gpu }: { policy: DevicePolicy; gpu: WebGPUA
   return (
     <>
       {note !== null && (
-        <p className="wg-train__problem" data-testid="device-note">
+        <p className="wg-train__device-note" data-testid="device-note">
           {note}
         </p>
       )}

@@ -10,7 +10,7 @@ import type { MetricPoint } from '../state/training.js';
 import { useTraining } from './context.js';
 
 const W = 272;
-const H = 150;
+const H = 126;
 const PAD = { left: 30, right: 28, top: 10, bottom: 18 };
 
 /** The next 1, 2 or 5 times a power of ten at or above n. */

@@ -64,7 +64,8 @@ export function WeightsRow({ training, host }: { training: Training; host: Host 
   return (
     <div className="wg-train__weights" data-testid="train-weights">
       <span className="wg-train__weights-source">
-        Weights: <span data-testid="weights-source">{source}</span>
+        <span className="wg-train__weights-label">Weights:</span>{' '}
+        <span data-testid="weights-source">{source}</span>
       </span>
       <span className="wg-train__weights-buttons">
         <button

@@ -336,7 +336,9 @@ export function edgeGradNorms(page: Page): Promise<number[]> {
 
 /** Stops training from the Train panel and waits until it has stopped (or had just finished). */
 export async function stopTraining(page: Page): Promise<void> {
-  await page.getByTestId('train-stop').click();
+  const stop = page.getByTestId('train-stop');
+  // A short run may finish first, which disables Stop: then there is nothing to click.
+  if (await stop.isEnabled()) await stop.click({ timeout: 5_000 }).catch(() => undefined);
   await page
     .getByTestId('train-status')
     .filter({ hasText: /Stopped|Done/ })
