@@ -141,7 +141,7 @@ export function DataPanel({ client, training }: { client: EngineClient; training
           >
             {DATASET_NAMES.map((d) => (
               <option key={d} value={d}>
-                {d}
+                {d === 'mnist' ? 'mnist digits' : d}
               </option>
             ))}
             {uploaded && <option value="csv">{uploaded.name}</option>}
