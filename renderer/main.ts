@@ -68,6 +68,8 @@ const notebook = new Notebook({
 });
 files.attachNotebook(notebook);
 files.attachWeights(training);
+// Another model on the canvas: the last one's training session stops, its views clear.
+editor.onLoad(() => training.detach());
 files.startAutosave();
 // The weights autosaved with a restored document come back with it.
 if (restored) void editor.whenReady().then(() => files.restoreAutosavedWeights());

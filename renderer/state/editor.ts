@@ -349,6 +349,18 @@ export class Editor {
     this.run('replaceDocument', { doc: laidOut, label });
     this.select([]);
     this.ui.setState((s) => ({ fitRequest: s.fitRequest + 1 }));
+    for (const listener of [...this.loadListeners]) listener();
+  }
+
+  private readonly loadListeners = new Set<() => void>();
+
+  /**
+   * Calls `listener` after each `load` (New, Open, a template, an import, another graph cell):
+   * the model on the canvas is another one. Returns the unsubscribe function.
+   */
+  onLoad(listener: () => void): () => void {
+    this.loadListeners.add(listener);
+    return () => void this.loadListeners.delete(listener);
   }
 
   loadTemplate(name: string): boolean {

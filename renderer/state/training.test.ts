@@ -46,6 +46,29 @@ describe('the app’s training session', () => {
     expect(problem).toMatch(/output named 'logits'/);
   });
 
+  it('starts afresh when another model replaces the canvas’s: the old session stops', async () => {
+    const { client, training, flush } = harness();
+    await training.step();
+    await training.step();
+    flush();
+    expect(training.store.getState().progress?.step).toBe(2);
+    training.detach();
+    const s = training.store.getState();
+    expect(s.progress).toBeNull();
+    expect(s.train).toEqual([]);
+    expect(s.grads.size).toBe(0);
+    expect(s.weights).toBeNull();
+    // Nothing to save for the new model, and the old session was stopped in the worker.
+    expect(await training.weightsForSave()).toBeNull();
+    await expect(client.controlTraining('train/step')).rejects.toThrow(
+      /training is complete|stopped|no training/i,
+    );
+    // A step starts a new session from step 0.
+    await training.step();
+    flush();
+    expect(training.store.getState().progress?.step).toBe(1);
+  });
+
   it('steps exactly once from paused, and folds a burst of progress into one frame', async () => {
     const { client, training, flush, until } = harness();
     await training.step(); // no session yet: starts one paused, then steps

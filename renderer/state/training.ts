@@ -363,6 +363,33 @@ export class Training {
     return this.loadedBytes && loaded ? this.loadedBytes : null;
   }
 
+  /**
+   * The canvas's model was replaced (New, Open, a template, an import, another graph cell): the
+   * session trained another model, so it stops and the panel starts afresh (weights loaded for
+   * the new model come after this, through `loadWeights`).
+   */
+  detach(): void {
+    const old = this.session;
+    this.forgetWeights();
+    this.session = null;
+    this.buffered = [];
+    if (old === null && this.store.getState().progress === null) return;
+    this.store.setState((s) => ({
+      progress: null,
+      train: [],
+      validation: [],
+      grads: new Map(),
+      timeline: [],
+      highlight: null,
+      error: null,
+      boundary: null,
+      confusion: null,
+      views: clearedViews(s.views),
+    }));
+    // Posted now, so the worker stops the old session before any start that follows.
+    if (old !== null) this.client.controlTraining('train/stop').catch(() => undefined);
+  }
+
   /** Calls `listener` with each new step the store shows, and whether training runs. */
   watchSteps(listener: (step: number, running: boolean) => void): () => void {
     return this.store.subscribe((state, previous) => {
