@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { EngineClient } from '../../engine/protocol/client.js';
 import type { TrainProgress } from '../../engine/protocol/messages.js';
 import { createInProcessEngineClient } from '../../engine/worker/in-process.js';
 import { emptyDocument } from './document.js';
@@ -44,6 +45,60 @@ describe('the app’s training session', () => {
     expect(problem).toMatch(/role 'label'/);
     expect(problem).toMatch(/output named 'loss'/);
     expect(problem).toMatch(/output named 'logits'/);
+  });
+
+  it('shows the first lanes timeline at once, and later ones at most every 500 ms', async () => {
+    let listener: ((p: TrainProgress, session: number) => void) | null = null;
+    let clock = 0;
+    const frames: (() => void)[] = [];
+    const base = {
+      step: 0,
+      status: 'running',
+      edges: [],
+      timeline: [],
+    } as unknown as TrainProgress;
+    const client = {
+      onTrainProgress: (l: (p: TrainProgress, session: number) => void) => {
+        listener = l;
+        return () => undefined;
+      },
+      startTraining: () => Promise.resolve({ session: 1, progress: base }),
+    } as unknown as EngineClient;
+    const training = new Training({
+      client,
+      document: mlp,
+      schedule: (task) => frames.push(task),
+      minIntervalMs: 0,
+      now: () => clock,
+    });
+    const flush = (): void => {
+      for (const task of frames.splice(0)) task();
+    };
+    await training.start();
+    flush();
+    const bar = (node: string) => ({
+      node,
+      op: 'matmul',
+      lane: 0,
+      device: 'cpu',
+      start: 0,
+      end: 1,
+      phase: 'forward' as const,
+    });
+    const progress = (step: number, node: string): TrainProgress =>
+      ({ ...base, step, timeline: [bar(node)] }) as TrainProgress;
+    clock = 10;
+    listener!(progress(1, 'first'), 1);
+    flush();
+    expect(training.store.getState().timeline.map((e) => e.node)).toEqual(['first']);
+    clock = 100;
+    listener!(progress(2, 'second'), 1);
+    flush();
+    expect(training.store.getState().timeline.map((e) => e.node)).toEqual(['first']);
+    clock = 700;
+    listener!(progress(3, 'third'), 1);
+    flush();
+    expect(training.store.getState().timeline.map((e) => e.node)).toEqual(['third']);
   });
 
   it('starts afresh when another model replaces the canvas’s: the old session stops', async () => {

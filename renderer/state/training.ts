@@ -573,7 +573,9 @@ export class Training {
     const grads = new Map<string, number | null>();
     for (const e of last.edges) grads.set(edgeKey(e.to, e.port), e.norm);
     const now = this.now();
-    const fresh = last.status !== 'running' || now - this.lastTimeline >= TIMELINE_MS;
+    // The first timeline shows as soon as there is one; later ones at most every TIMELINE_MS.
+    const first = s.timeline.length === 0 && last.timeline.length > 0;
+    const fresh = first || last.status !== 'running' || now - this.lastTimeline >= TIMELINE_MS;
     if (fresh) this.lastTimeline = now;
     this.store.setState({
       progress: last,
