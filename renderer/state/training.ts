@@ -128,6 +128,13 @@ export function trainingProblem(doc: EditorDocument): string | null {
   const { nodes, outputs } = doc.graph;
   const role = (r: string): boolean =>
     nodes.some((n) => n.op === 'input' && n.attrs?.['role'] === r);
+  // A loss without labels (an autoencoder's reconstruction): not a classifier.
+  if (role('data') && !role('label') && outputs.some((o) => o.name === 'loss'))
+    return (
+      'The Train tab trains classifiers (a data input, a label input and logits). This model ' +
+      "learns without labels (its 'loss' compares it with its own input): train it in a " +
+      'notebook code cell (Notebook view), or add a label input and a classifier head.'
+    );
   const missing: string[] = [];
   if (!role('data')) missing.push("an input with role 'data'");
   if (!role('label')) missing.push("an input with role 'label'");
