@@ -109,6 +109,15 @@ function mlp(): EditorDocument {
   });
 }
 
+/** How the digit templates train: five epochs of Adam with a cosine schedule. */
+const DIGITS_TRAINING = {
+  epochs: 5,
+  batchSize: 32,
+  optimizer: ADAM(0.002),
+  schedule: { type: 'cosine' },
+  seed: 0,
+} as const;
+
 /** Two conv/pool stages and two linear layers for MNIST (examples/cnn-mnist.json). */
 function cnn(): EditorDocument {
   const b = new TemplateBuilder('Small CNN for MNIST digits');
@@ -129,13 +138,7 @@ function cnn(): EditorDocument {
   b.output('loss', b.op('crossEntropy', [h, y], {}, 'loss'));
   return b.toDocument({
     description: 'Two conv/pool stages and two linear layers for 28×28 digit images.',
-    training: {
-      epochs: 5,
-      batchSize: 32,
-      optimizer: ADAM(0.002),
-      schedule: { type: 'cosine' },
-      seed: 0,
-    },
+    training: DIGITS_TRAINING,
   });
 }
 
@@ -155,13 +158,7 @@ function mnistMlp(): EditorDocument {
   b.output('loss', b.op('crossEntropy', [h, y], {}, 'loss'));
   return b.toDocument({
     description: 'A one-hidden-layer MLP for 28×28 digit images (10 classes).',
-    training: {
-      epochs: 5,
-      batchSize: 32,
-      optimizer: ADAM(0.002),
-      schedule: { type: 'cosine' },
-      seed: 0,
-    },
+    training: DIGITS_TRAINING,
   });
 }
 

@@ -364,10 +364,16 @@ export class Training {
    * ONNX classifier without a loss), else none.
    */
   exportWeights(): 'trained' | Uint8Array | null {
-    const step = this.store.getState().progress?.step ?? 0;
-    const loaded = this.store.getState().weights;
-    if (this.session !== null && this.sessionIsDocument && (step > 0 || loaded)) return 'trained';
-    return this.loadedBytes && loaded ? this.loadedBytes : null;
+    if (this.sessionHasWeights()) return 'trained';
+    return this.loadedBytes && this.store.getState().weights ? this.loadedBytes : null;
+  }
+
+  /** Whether the session holds the document's weights: trained, or started from a file. */
+  private sessionHasWeights(): boolean {
+    const { progress, weights } = this.store.getState();
+    return (
+      this.session !== null && this.sessionIsDocument && ((progress?.step ?? 0) > 0 || !!weights)
+    );
   }
 
   /**
@@ -381,16 +387,10 @@ export class Training {
     this.session = null;
     this.buffered = [];
     if (old === null && this.store.getState().progress === null) return;
+    // Nothing measured, as before any training; the form and the views' settings stay.
     this.store.setState((s) => ({
-      progress: null,
-      train: [],
-      validation: [],
-      grads: new Map(),
-      timeline: [],
-      highlight: null,
-      error: null,
-      boundary: null,
-      confusion: null,
+      ...initialTrainingState(),
+      form: s.form,
       views: clearedViews(s.views),
     }));
     // Posted now, so the worker stops the old session before any start that follows.
@@ -423,7 +423,7 @@ export class Training {
     const loaded = this.store.getState().weights;
     const step = this.store.getState().progress?.step ?? 0;
     const doc = this.document();
-    if (this.session !== null && this.sessionIsDocument && (step > 0 || loaded)) {
+    if (this.sessionHasWeights()) {
       const total = (loaded?.step ?? 0) + step;
       try {
         return { bytes: await this.client.saveWeights(doc.graph, total), step: total };
