@@ -101,7 +101,11 @@ export function importOnnxDocument(bytes: Uint8Array, fileName: string): Documen
     return {
       graph,
       report: imported.report,
-      ...(hasParams ? { weights: encodeWeightsSync(graph, imported.weights, { step: 0 }) } : {}),
+      ...(hasParams
+        ? {
+            weights: encodeWeightsSync(graph, matchingParams(graph, imported.weights), { step: 0 }),
+          }
+        : {}),
     };
   } finally {
     dispose([...imported.weights.values()]);

@@ -62,15 +62,15 @@ function parameterDecls(graph: GraphJSON): ParamDecl[] {
 const shapeText = (shape: readonly number[]): string => `[${shape.join(', ')}]`;
 
 /**
- * Safetensors bytes of `params` (one per parameter node of `graph`, any device), with the
- * weights file's metadata. Throws when a parameter of the graph has no value or another shape.
+ * Safetensors bytes of `params` (one per parameter node of `graph`, any device: check them with
+ * engine/export/documents.ts's `matchingParams` first), with the weights file's metadata.
  */
 export async function encodeWeights(
   graph: GraphJSON,
   params: ReadonlyMap<string, Tensor>,
   info: { readonly step: number; readonly dataset?: string },
 ): Promise<Uint8Array> {
-  return saveSafetensorsAsync(graphParams(graph, params), weightsMetadata(graph, info));
+  return saveSafetensorsAsync(params, weightsMetadata(graph, info));
 }
 
 /** `encodeWeights` for CPU tensors, at once. */
@@ -79,7 +79,7 @@ export function encodeWeightsSync(
   params: ReadonlyMap<string, Tensor>,
   info: { readonly step: number; readonly dataset?: string },
 ): Uint8Array {
-  return saveSafetensors(graphParams(graph, params), weightsMetadata(graph, info));
+  return saveSafetensors(params, weightsMetadata(graph, info));
 }
 
 function weightsMetadata(
@@ -93,23 +93,6 @@ function weightsMetadata(
     model: graph.name ?? '',
     dataset: info.dataset ?? '',
   };
-}
-
-/** The value of every parameter of `graph`, checked against its declaration. */
-function graphParams(graph: GraphJSON, params: ReadonlyMap<string, Tensor>): Map<string, Tensor> {
-  const chosen = new Map<string, Tensor>();
-  for (const p of parameterDecls(graph)) {
-    const value = params.get(p.id);
-    if (!value)
-      throw new WeightsFileError(`parameter '${p.id}' has no value in the model being saved`);
-    if (value.shape.join() !== p.shape.join())
-      throw new WeightsFileError(
-        `parameter '${p.id}' is ${shapeText(value.shape)} in training but ` +
-          `${shapeText(p.shape)} in the model`,
-      );
-    chosen.set(p.id, value);
-  }
-  return chosen;
 }
 
 /**
