@@ -6,6 +6,8 @@
  * the results, when the host writes a buffer, or every `maxBatch` dispatches. Pipelines are
  * cached by key (op, dtypes, rank, broadcast pattern); shapes and attributes go in parameter
  * words, which are packed for a whole batch into one arena buffer written just before submit.
+ * One-element fills (the scalars of `x.mul(0.5)`) share buffers holding their values, so an op
+ * with a number costs one dispatch.
  *
  * Reads are asynchronous (`read` maps a staging buffer); `readSync` returns null. Errors the GPU
  * can only find while running (an index out of range in gather/scatterAdd/oneHot, a kernel that
@@ -27,7 +29,7 @@ import {
   WORKGROUP,
   type WebGPUKernel,
 } from './program.js';
-import { f64Unsupported } from './wgsl.js';
+import { f64Unsupported, scalarBits } from './wgsl.js';
 
 const SHADER_STAGE_COMPUTE = 0x4; // GPUShaderStage.COMPUTE
 const MAP_MODE_READ = 0x1; // GPUMapMode.READ
@@ -54,11 +56,28 @@ interface CachedPipeline {
 /** Bind groups kept per pipeline (oldest dropped first). */
 const GROUPS_KEPT = 256;
 
+/** One-element constants kept on the device (see `bindConstant`). */
+const CONSTANTS_KEPT = 512;
+
+/**
+ * A buffer holding one 32-bit constant, shared by every one-element `fill` of that bit pattern
+ * (the scalars of `x.mul(0.5)`, a loss's `1`, an optimiser's factors).
+ */
+interface Constant {
+  readonly buffer: GPUBuffer;
+  /** The bit pattern it holds (f32, i32 and bool share patterns: 0 is 0 in each). */
+  bits: number;
+  /** Storages bound to it now; at 0 it waits in `freeConstants`, still holding its value. */
+  users: number;
+}
+
 export interface WebGPUStats extends PoolStats {
   /** Compute pipelines built (one per distinct kernel key). */
   readonly pipelines: number;
   readonly dispatches: number;
   readonly submits: number;
+  /** One-element constants held on the device (see `bindConstant`). */
+  readonly constants: number;
 }
 
 export interface WebGPUBackendOptions {
@@ -82,6 +101,11 @@ export class WebGPUBackend implements Backend, KernelContext {
   private nextId = 1;
   private readonly kernels = new Map<string, WebGPUKernel>();
   private readonly pipelines = new Map<string, CachedPipeline>();
+  private readonly constants = new Map<number, Constant>();
+  /** Constants no storage uses, least recently released first: reused for new values. */
+  private readonly freeConstants = new Set<Constant>();
+  /** Storage id → the constant it is bound to. */
+  private readonly constantOf = new Map<number, Constant>();
   private readonly queue: GPUQueue;
   private readonly paramsBuffer: GPUBuffer;
   private readonly paramsHost = new Uint32Array(ARENA_BYTES / 4);
@@ -161,6 +185,8 @@ export class WebGPUBackend implements Backend, KernelContext {
     this.checkUsable(op);
     for (const t of [...inputs, output]) if (t.dtype === 'f64') throw f64Unsupported(op);
     if (output.size === 0) return;
+    if (op === 'fill' && output.size === 1 && this.bindConstant(output, attrs as { value: number }))
+      return;
     kernel(
       this,
       inputs.map((t) => this.arg(t)),
@@ -191,7 +217,48 @@ export class WebGPUBackend implements Backend, KernelContext {
     const buffer = this.buffers.get(storage.id);
     if (!buffer) throw new Error(`webgpu: release of unknown buffer ${storage.id}`);
     this.buffers.delete(storage.id);
-    this.pool.release(buffer);
+    const constant = this.constantOf.get(storage.id);
+    if (!constant) {
+      this.pool.release(buffer);
+      return;
+    }
+    this.constantOf.delete(storage.id);
+    if (--constant.users === 0) this.freeConstants.add(constant);
+  }
+
+  /**
+   * A one-element fill binds its storage to the shared buffer holding that value instead of
+   * running a kernel, so `x.mul(0.5)` is one dispatch, not two. Storages are only ever written
+   * by the op that makes them, so sharing is safe. A value not held yet is written into a new
+   * buffer, or into the constant released longest ago, by the fill kernel itself: recorded in
+   * order, it runs after any earlier work that read the old value. Returns false (run the
+   * kernel) when CONSTANTS_KEPT constants are all in use.
+   */
+  private bindConstant(output: KernelTensor, attrs: { value: number }): boolean {
+    const bits = scalarBits(attrs.value, output.dtype);
+    let constant = this.constants.get(bits);
+    if (!constant) {
+      constant = this.freeConstants.values().next().value;
+      if (constant) {
+        this.constants.delete(constant.bits);
+        constant.bits = bits;
+      } else if (this.constants.size < CONSTANTS_KEPT) {
+        const buffer = this.gpuDevice.createBuffer({
+          size: 4,
+          usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST,
+        });
+        constant = { buffer, bits, users: 0 };
+      } else return false;
+      this.constants.set(bits, constant);
+      const target = { buffer: constant.buffer, shape: [], dtype: output.dtype, size: 1 };
+      this.kernels.get('fill')!(this, [], target, attrs);
+    }
+    if (constant.users++ === 0) this.freeConstants.delete(constant);
+    const id = output.storage.id;
+    this.pool.release(this.buffers.get(id)!);
+    this.buffers.set(id, constant.buffer);
+    this.constantOf.set(id, constant);
+    return true;
   }
 
   upload(data: TypedArray): Storage {
@@ -284,6 +351,7 @@ export class WebGPUBackend implements Backend, KernelContext {
       pipelines: this.pipelines.size,
       dispatches: this.dispatches,
       submits: this.submits,
+      constants: this.constants.size,
     };
   }
 
@@ -291,6 +359,11 @@ export class WebGPUBackend implements Backend, KernelContext {
   trim(): void {
     this.submit();
     this.pool.trim();
+    for (const c of this.freeConstants) {
+      this.constants.delete(c.bits);
+      c.buffer.destroy();
+    }
+    this.freeConstants.clear();
   }
 
   /** Destroys the device; tensors on it become unusable. Call initWebGPU() for a new one. */
