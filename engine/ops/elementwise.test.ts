@@ -226,8 +226,7 @@ describe('binary ops: values, broadcasting and dtypes', () => {
     expect(a.add(f64([0.25])).dtype).toBe('f64');
   });
 
-  // Known core bug (reported): asTensor gives a JavaScript number the tensor's dtype, so
-  // i32 + 0.5 adds 0. PyTorch promotes to float. Flip to it() once util.asTensor is fixed.
+  // As in PyTorch: a fractional number promotes an integer tensor to float (not i32 + 0 = i32).
   it('an i32 tensor plus a fractional number promotes to float', () => {
     expect(values(ints([1, 2]).add(0.5))).toEqual([1.5, 2.5]);
   });

@@ -26,7 +26,25 @@ export function startEngineWorker(
         handler('the engine worker sent a message that could not be read'),
       );
     },
-    close: () => worker.terminate(),
+    close: () => closeWorker(worker),
   };
   return new EngineClient(transport);
+}
+
+/** What `closeWorker` uses of a Worker. */
+export type ClosableWorker = Pick<Worker, 'postMessage' | 'terminate' | 'addEventListener'>;
+
+/**
+ * Asks the engine worker to close (it stops training after the step in flight and closes its
+ * CPU lanes, which then finish their kernels), and terminates it once it says it has, or after
+ * `graceMs` if it does not answer.
+ */
+export function closeWorker(worker: ClosableWorker, graceMs = 2000): void {
+  const timer = setTimeout(() => worker.terminate(), graceMs);
+  worker.addEventListener('message', (event: MessageEvent<{ type?: unknown }>) => {
+    if (event.data?.type !== 'worker/closed') return;
+    clearTimeout(timer);
+    worker.terminate();
+  });
+  worker.postMessage({ type: 'worker/close' });
 }
