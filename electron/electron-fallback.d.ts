@@ -47,6 +47,7 @@ export declare class BrowserWindow {
   static getAllWindows(): BrowserWindow[];
   readonly webContents: WebContents;
   loadFile(filePath: string): Promise<void>;
+  loadURL(url: string): Promise<void>;
   once(event: 'ready-to-show', listener: () => void): this;
   on(event: 'closed', listener: () => void): this;
   show(): void;
@@ -55,7 +56,12 @@ export declare class BrowserWindow {
   restore(): void;
 }
 
+export interface CommandLine {
+  appendSwitch(the_switch: string, value?: string): void;
+}
+
 export interface App {
+  readonly commandLine: CommandLine;
   readonly isPackaged: boolean;
   enableSandbox(): void;
   getVersion(): string;
@@ -161,6 +167,32 @@ export interface Session {
   ): void;
 }
 export declare const session: { readonly defaultSession: Session };
+
+/** The fetch API's Request and Response, as the real declarations name them. */
+type GlobalRequest = Request;
+type GlobalResponse = Response;
+
+export interface CustomScheme {
+  scheme: string;
+  privileges?: {
+    standard?: boolean;
+    secure?: boolean;
+    bypassCSP?: boolean;
+    allowServiceWorkers?: boolean;
+    supportFetchAPI?: boolean;
+    corsEnabled?: boolean;
+    stream?: boolean;
+    codeCache?: boolean;
+  };
+}
+export interface Protocol {
+  registerSchemesAsPrivileged(customSchemes: CustomScheme[]): void;
+  handle(
+    scheme: string,
+    handler: (request: GlobalRequest) => GlobalResponse | Promise<GlobalResponse>,
+  ): void;
+}
+export declare const protocol: Protocol;
 
 export interface Shell {
   openExternal(url: string): Promise<void>;

@@ -5,7 +5,9 @@
  * recent files, autosave to a recovery folder with a restore offer at start (recovery.ts), and
  * the security guards (security.ts): every IPC handler checks its sender and its arguments,
  * navigation and new windows are blocked, permission requests denied. All model work happens in
- * the renderer's engine worker. Built by scripts/build.mjs into out/app/main.mjs, next to
+ * the renderer's engine worker. The page is served from the `wiregrad://app/` scheme
+ * (app-protocol.ts) with the headers that make it cross-origin isolated, so the engine's CPU
+ * lanes get shared memory. Built by scripts/build.mjs into out/app/main.mjs, next to
  * preload.cjs and renderer/.
  */
 
@@ -16,12 +18,20 @@ import {
   app,
   dialog,
   ipcMain,
+  protocol,
   session,
   shell,
 } from 'electron';
 import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
+import {
+  APP_PAGE_URL,
+  APP_SCHEME,
+  APP_SCHEME_REGISTRATION,
+  type AppFileReader,
+  serveAppRequest,
+} from './app-protocol.js';
 import { writeFileAtomic } from './atomic-write.js';
 import { FileService, notebookFromArgv } from './file-service.js';
 import type { EventChannels, FileKindData, MenuCommand, OpenedFileData } from './ipc-contract.js';
@@ -37,8 +47,24 @@ import {
 import { mainWindowOptions } from './window-options.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-const pagePath = join(here, 'renderer', 'index.html');
-const appPageUrl = pathToFileURL(pagePath).href;
+/** The folder the app scheme serves: the built renderer. */
+const rendererFolder = join(here, 'renderer');
+const appPageUrl = APP_PAGE_URL;
+
+const rendererFiles: AppFileReader = {
+  isFile: (path) =>
+    stat(path).then(
+      (info) => info.isFile(),
+      () => false,
+    ),
+  readFile: (path) => readFile(path),
+};
+
+/** Answers the page's requests to the app scheme from the renderer folder. */
+async function serveApp(request: Request): Promise<Response> {
+  const { status, headers, body } = await serveAppRequest(request, rendererFolder, rendererFiles);
+  return new Response(body, { status, headers });
+}
 
 const NOTEBOOK_FILTERS = [
   { name: 'Wiregrad notebook', extensions: ['ipynb'] },
@@ -169,7 +195,7 @@ function createMainWindow(): void {
   contents.setWindowOpenHandler(({ url }) =>
     handleWindowOpen(url, (href) => void shell.openExternal(href)),
   );
-  void window.loadFile(pagePath);
+  void window.loadURL(appPageUrl);
 }
 
 function guardSession(): void {
@@ -223,6 +249,7 @@ function start(): void {
   });
 
   void app.whenReady().then(async () => {
+    protocol.handle(APP_SCHEME, serveApp);
     guardSession();
     await recent.load().catch(() => []);
     updateMenu();
@@ -245,6 +272,11 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+// Both must happen before the app is ready. The scheme's headers isolate the page; the switch
+// keeps SharedArrayBuffer available should an Electron build not isolate it (the engine tests
+// that shared memory works rather than reading `crossOriginIsolated`).
+protocol.registerSchemesAsPrivileged([APP_SCHEME_REGISTRATION]);
+app.commandLine.appendSwitch('enable-features', 'SharedArrayBuffer');
 app.enableSandbox();
 if (app.requestSingleInstanceLock()) start();
 else app.quit();

@@ -1,4 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
+import { APP_PAGE_URL } from './app-protocol.js';
 import { INVOKE_CHANNELS } from './ipc-contract.js';
 import {
   type IpcMainLike,
@@ -12,21 +13,36 @@ import {
   shouldBlockNavigation,
 } from './security.js';
 
-const APP = 'file:///opt/Wiregrad/resources/app/out/app/renderer/index.html';
+const APP = APP_PAGE_URL;
+/** Where the page was loaded from before it had its own scheme; now a stranger like any file. */
+const FILE_PAGE = 'file:///opt/Wiregrad/resources/app/out/app/renderer/index.html';
 
 describe('the app page', () => {
-  it('is the app index file, whatever its query or hash', () => {
+  it("is the app scheme's index page, whatever its query or hash", () => {
+    expect(APP).toBe('wiregrad://app/index.html');
     expect(isAppPage(APP, APP)).toBe(true);
     expect(isAppPage(`${APP}#/model`, APP)).toBe(true);
     expect(isAppPage(`${APP}?x=1`, APP)).toBe(true);
   });
 
-  it('is not another file, a remote page or a synthetic URL', () => {
+  it('is not another file or host of the scheme', () => {
+    expect(isAppPage('wiregrad://app/other.html', APP)).toBe(false);
+    expect(isAppPage('wiregrad://app/main.js', APP)).toBe(false);
+    expect(isAppPage('wiregrad://app/', APP)).toBe(false);
+    expect(isAppPage('wiregrad://evil/index.html', APP)).toBe(false);
+    expect(isAppPage('wiregrad://app.evil/index.html', APP)).toBe(false);
+    expect(isAppPage('wiregrad://user@app/index.html', APP)).toBe(false);
+    expect(isAppPage('wiregrad://app:8080/index.html', APP)).toBe(false);
+  });
+
+  it('is not a local file, a remote page or a synthetic URL', () => {
+    expect(isAppPage(FILE_PAGE, APP)).toBe(false);
     expect(isAppPage('file:///home/user/evil.html', APP)).toBe(false);
     expect(isAppPage('file:///opt/Wiregrad/resources/app/out/app/renderer/other.html', APP)).toBe(
       false,
     );
     expect(isAppPage('https://example.com/index.html', APP)).toBe(false);
+    expect(isAppPage('https://app/index.html', APP)).toBe(false);
     expect(
       isAppPage('file://attacker/opt/Wiregrad/resources/app/out/app/renderer/index.html', APP),
     ).toBe(false);
@@ -44,6 +60,8 @@ describe('the IPC sender check', () => {
   it('rejects other frames, and events without a frame', () => {
     expect(isTrustedSender({ senderFrame: { url: 'https://example.com/' } }, APP)).toBe(false);
     expect(isTrustedSender({ senderFrame: { url: 'file:///tmp/x.html' } }, APP)).toBe(false);
+    expect(isTrustedSender({ senderFrame: { url: FILE_PAGE } }, APP)).toBe(false);
+    expect(isTrustedSender({ senderFrame: { url: 'wiregrad://app/other.html' } }, APP)).toBe(false);
     expect(isTrustedSender({ senderFrame: null }, APP)).toBe(false);
     // A child frame, even one showing the app's URL, is not the app's page.
     expect(isTrustedSender({ senderFrame: { url: APP, parent: { url: APP } } }, APP)).toBe(false);
@@ -56,6 +74,9 @@ describe('navigation, new windows and permissions', () => {
   it('blocks navigation anywhere but the app page', () => {
     expect(shouldBlockNavigation('https://example.com/', APP)).toBe(true);
     expect(shouldBlockNavigation('file:///etc/passwd', APP)).toBe(true);
+    expect(shouldBlockNavigation(FILE_PAGE, APP)).toBe(true);
+    expect(shouldBlockNavigation('wiregrad://app/other.html', APP)).toBe(true);
+    expect(shouldBlockNavigation(`${APP}#/train`, APP)).toBe(false);
     expect(shouldBlockNavigation('javascript:alert(1)', APP)).toBe(true);
     expect(shouldBlockNavigation(APP, APP)).toBe(false);
   });

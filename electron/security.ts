@@ -15,9 +15,10 @@ import {
 } from './ipc-contract.js';
 
 /**
- * Whether `url` is the app's own page: same protocol and path as `appPageUrl` (query and hash
- * may differ). The app loads from a file: URL; anything else (remote pages, data:, blob:,
- * about:blank, other local files) is not the app.
+ * Whether `url` is the app's own page: same protocol, host and path as `appPageUrl` (query and
+ * hash may differ). The app loads from its own scheme (`wiregrad://app/index.html`, see
+ * app-protocol.ts); anything else (remote pages, data:, blob:, about:blank, local files, other
+ * files or hosts of the scheme) is not the app.
  */
 export function isAppPage(url: string, appPageUrl: string): boolean {
   let page: URL;
@@ -31,6 +32,8 @@ export function isAppPage(url: string, appPageUrl: string): boolean {
   return (
     page.protocol === app.protocol &&
     page.host === app.host &&
+    page.username === app.username &&
+    page.password === app.password &&
     decodeURIComponent(page.pathname) === decodeURIComponent(app.pathname)
   );
 }

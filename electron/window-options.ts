@@ -9,8 +9,9 @@
 /**
  * Where the renderer may load from: its own files only, no remote content, no inline scripts, no
  * eval. `'wasm-unsafe-eval'` lets the engine compile WebAssembly; `blob:` workers let it spawn
- * CPU lanes. The same string is in renderer/index.html's meta tag (a test keeps them equal),
- * since pages loaded from files get no response headers.
+ * CPU lanes. The same string is in renderer/index.html's meta tag (a test keeps them equal), so
+ * it applies wherever the page is served from: the desktop app's `wiregrad://app/` scheme and
+ * web mode alike.
  */
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'none'",

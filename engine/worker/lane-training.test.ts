@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { spiral } from '../data/synthetic.js';
 import { GraphBuilder } from '../graph/builder.js';
 import { Graph } from '../graph/graph.js';
@@ -8,7 +8,14 @@ import type { TimelineEntry, TrainSessionConfig } from '../protocol/messages.js'
 import { ExecutionRecorder, exportTrace } from '../runtime/events.js';
 import type { LanePool } from '../runtime/lanes/pool.js';
 import { dispose } from '../runtime/scope.js';
-import { LaneGradients, type LaneSource } from './lane-training.js';
+import {
+  LaneGradients,
+  type LaneSource,
+  closeWorkerLanes,
+  hostAllowsLanes,
+  sharedMemoryWorks,
+  workerLanesFor,
+} from './lane-training.js';
 import { TrainSession } from './train-session.js';
 
 /** Two Linear–ReLU towers over 2-D points, added, then a Linear head (3 classes). */
@@ -214,5 +221,64 @@ describe('batch norm trained on lanes', () => {
       expect(Array.from(two.params.get(id)!.dataSync()), id).toEqual(Array.from(p.dataSync()));
     one.dispose();
     two.dispose();
+  });
+});
+
+describe('whether the host allows lanes', () => {
+  class FakeWorker {}
+  const RealMemory = WebAssembly.Memory;
+  /** Replaces WebAssembly.Memory for shared memories only, as a host that refuses them would. */
+  function stubSharedMemory(make: () => WebAssembly.Memory): void {
+    vi.stubGlobal('WebAssembly', {
+      ...WebAssembly,
+      Memory: function (descriptor: WebAssembly.MemoryDescriptor) {
+        return descriptor.shared ? make() : new RealMemory(descriptor);
+      },
+    });
+  }
+  afterEach(async () => {
+    vi.unstubAllGlobals();
+    await closeWorkerLanes();
+  });
+
+  it('tests shared memory itself: it works here (Node), without any isolation flag', () => {
+    expect((globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated).toBeUndefined();
+    expect(sharedMemoryWorks()).toBe(true);
+  });
+
+  it('accepts a page that is not cross-origin isolated where shared memory works', () => {
+    vi.stubGlobal('Worker', FakeWorker);
+    vi.stubGlobal('crossOriginIsolated', false);
+    expect(hostAllowsLanes()).toBe(true);
+    expect(workerLanesFor(2)).not.toBeNull();
+    expect(workerLanesFor(1)).toBeNull(); // one lane is the single thread
+  });
+
+  it('refuses a host without Web Workers', () => {
+    vi.stubGlobal('crossOriginIsolated', true);
+    expect(hostAllowsLanes()).toBe(false);
+    expect(workerLanesFor(2)).toBeNull();
+  });
+
+  it('refuses a page without SharedArrayBuffer, even one that says it is isolated', () => {
+    vi.stubGlobal('Worker', FakeWorker);
+    vi.stubGlobal('crossOriginIsolated', true);
+    vi.stubGlobal('SharedArrayBuffer', undefined);
+    expect(sharedMemoryWorks()).toBe(false);
+    expect(hostAllowsLanes()).toBe(false);
+    expect(workerLanesFor(2)).toBeNull();
+  });
+
+  it('refuses a host where a shared memory cannot be made, or is not shared', () => {
+    vi.stubGlobal('Worker', FakeWorker);
+    vi.stubGlobal('crossOriginIsolated', true);
+    stubSharedMemory(() => {
+      throw new TypeError('shared memory is not allowed here');
+    });
+    expect(hostAllowsLanes()).toBe(false);
+    stubSharedMemory(() => new RealMemory({ initial: 1, maximum: 1 }));
+    expect(hostAllowsLanes()).toBe(false);
+    stubSharedMemory(() => new RealMemory({ initial: 1, maximum: 1, shared: true }));
+    expect(hostAllowsLanes()).toBe(true);
   });
 });

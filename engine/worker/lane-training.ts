@@ -71,14 +71,26 @@ export class WorkerLanes implements LaneSource {
   }
 }
 
-/** Whether this host can share the CPU heap with lane workers (a cross-origin isolated page). */
+/**
+ * Whether shared WebAssembly memory works here: a shared memory can be made and its buffer is a
+ * SharedArrayBuffer. Tested rather than read from `crossOriginIsolated`, because a host may
+ * allow shared memory without isolation (Electron with Chromium's SharedArrayBuffer feature
+ * switched on). Where the page is neither, browsers hide the SharedArrayBuffer global.
+ */
+export function sharedMemoryWorks(): boolean {
+  if (typeof SharedArrayBuffer === 'undefined') return false;
+  try {
+    const memory = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
+    return memory.buffer instanceof SharedArrayBuffer;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether this host can share the CPU heap with lane workers (Web Workers + shared memory). */
 export function hostAllowsLanes(): boolean {
-  const g = globalThis as { crossOriginIsolated?: boolean; Worker?: unknown };
-  return (
-    typeof SharedArrayBuffer !== 'undefined' &&
-    g.crossOriginIsolated === true &&
-    typeof g.Worker === 'function'
-  );
+  const g = globalThis as { Worker?: unknown };
+  return typeof g.Worker === 'function' && sharedMemoryWorks();
 }
 
 /** The host's core count (navigator.hardwareConcurrency), at least 1. */
