@@ -204,8 +204,8 @@ function cases(quick: boolean, maxShared: number): Case[] {
   ];
 }
 
-/** 30 SGD steps of a small MLP on seeded data; the losses. */
-async function trainLosses(device: wg.DeviceName): Promise<number[]> {
+/** 30 steps of a small MLP on seeded data, with SGD or Adam (fused kernels); the losses. */
+async function trainLosses(device: wg.DeviceName, optimizer: 'sgd' | 'adam'): Promise<number[]> {
   const before = wg.defaultDevice();
   wg.defaultDevice(device);
   try {
@@ -216,7 +216,10 @@ async function trainLosses(device: wg.DeviceName): Promise<number[]> {
       new wg.nn.Tanh(),
       new wg.nn.Linear(64, 3, { seed: 2 }),
     );
-    const opt = new wg.optim.SGD(model.parameters(), { lr: 0.5 });
+    const opt =
+      optimizer === 'sgd'
+        ? new wg.optim.SGD(model.parameters(), { lr: 0.5 })
+        : new wg.optim.Adam(model.parameters(), { lr: 0.01 });
     const losses: number[] = [];
     for (let s = 0; s < 30; s++) {
       const loss = wg.tidy(() => {
@@ -233,6 +236,23 @@ async function trainLosses(device: wg.DeviceName): Promise<number[]> {
   } finally {
     wg.defaultDevice(before);
   }
+}
+
+/**
+ * Ops with 600 different numbers, each released before anything is submitted, so later values
+ * take over the buffers of earlier ones (see WebGPUBackend.bindConstant): every product must
+ * still use its own number. Returns the largest mismatch (0 when all are exact).
+ */
+async function constantsMismatch(): Promise<number> {
+  const x = wg.tensor([1, 2, 3], { device: 'webgpu' });
+  const outs = Array.from({ length: 600 }, (_, i) => wg.tidy(() => x.mul(0.25 + i)));
+  let worst = 0;
+  for (const [i, o] of outs.entries()) {
+    const want = [1, 2, 3].map((e) => Math.fround(e * (0.25 + i)));
+    worst = Math.max(worst, mismatch(await o.data(), want));
+  }
+  wg.dispose([x, ...outs]);
+  return worst;
 }
 
 export async function main(): Promise<void> {
@@ -262,12 +282,15 @@ export async function main(): Promise<void> {
       setConvPath(null);
     }
   }
-  const [lg, lc] = [await trainLosses('webgpu'), await trainLosses('cpu')];
-  verdict(
-    `MLP 30 SGD steps, loss ${lc[0]!.toFixed(4)} → ${lc.at(-1)!.toFixed(4)}`,
-    mismatch(lg, lc),
-    1e-3,
-  );
+  for (const optimizer of ['sgd', 'adam'] as const) {
+    const [lg, lc] = [await trainLosses('webgpu', optimizer), await trainLosses('cpu', optimizer)];
+    verdict(
+      `MLP 30 ${optimizer} steps, loss ${lc[0]!.toFixed(4)} → ${lc.at(-1)!.toFixed(4)}`,
+      mismatch(lg, lc),
+      1e-3,
+    );
+  }
+  verdict('scalar constants reused across values', await constantsMismatch(), 0);
   gpu.destroy();
   process.stdout.write(JSON.stringify({ bench: 'gpu-check', passed, failed }) + '\n');
   if (failed > 0) process.exitCode = 1;
