@@ -11,6 +11,7 @@ import { createElement } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './app/App.js';
 import { Files } from './app/files.js';
+import { trainingDataKeeper, withoutDocumentData } from './files/data-entry.js';
 import { startEngineWorker } from './engine/worker-client.js';
 import { performHostCommand } from './files/host-commands.js';
 import { createBrowserHost } from './host/browser-host.js';
@@ -45,7 +46,8 @@ function localStorageOrNull(): Storage | null {
 function restore(text: string | null): EditorDocument | undefined {
   if (text === null) return undefined;
   try {
-    return parseDocument(text);
+    // The data autosaved with the document (its meta.data) goes to the Data tab, not the graph.
+    return withoutDocumentData(parseDocument(text));
   } catch (error) {
     console.warn('The autosaved document could not be restored:', error);
     return undefined;
@@ -56,7 +58,8 @@ function restore(text: string | null): EditorDocument | undefined {
 const bridge = desktopBridge();
 const host = bridge ? createDesktopHost(bridge) : createBrowserHost();
 const client = startEngineWorker();
-const restored = restore(host.loadAutosave());
+const autosaved = host.loadAutosave();
+const restored = restore(autosaved);
 const editor = createEditor({ client, document: restored });
 const training = new Training({ client, document: () => editor.doc });
 const files = new Files(editor, host);
@@ -68,11 +71,13 @@ const notebook = new Notebook({
 });
 files.attachNotebook(notebook);
 files.attachWeights(training);
+files.attachData(trainingDataKeeper(training));
 // Another model on the canvas: the last one's training session stops, its views clear.
 editor.onLoad(() => training.detach());
 files.startAutosave();
 // The weights autosaved with a restored document come back with it.
 if (restored) void editor.whenReady().then(() => files.restoreAutosavedWeights());
+if (restored && autosaved !== null) void files.restoreAutosavedData(autosaved);
 host.onCommand?.((command) => performHostCommand(command, { editor, files }));
 // Documents from main wait for the op catalog, so unknown ops open as placeholders.
 host.onOpenFile?.((file) => void editor.whenReady().then(() => files.load(file)));

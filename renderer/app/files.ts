@@ -13,7 +13,21 @@ import {
   placeholderNotice,
   serializeModel,
 } from '../files/model-file.js';
-import { serializeDocument } from '../state/document.js';
+import {
+  type DataEntry,
+  type DataKeeper,
+  type DocumentData,
+  MAX_BROWSER_AUTOSAVE_CSV_BYTES,
+  NO_DATA,
+  autosaveText,
+  dataEntryFor,
+  dataNotice,
+  readDataEntry,
+  sizeText,
+  withDataEntry,
+  withoutDocumentData,
+  withoutText,
+} from '../files/data-entry.js';
 import type { WeightsForSave } from '../state/training.js';
 import {
   readWeightsRef,
@@ -60,10 +74,26 @@ export interface WeightsKeeper {
 /** While training runs, its weights are autosaved at most this often (ms). */
 export const WEIGHTS_AUTOSAVE_MS = 30_000;
 
+/** The document's data with its entry, whose checksum may still be being computed. */
+interface PendingDataEntry {
+  readonly data: DocumentData;
+  readonly entry: Promise<DataEntry | null>;
+  /** The entry once computed. */
+  settled?: DataEntry | null;
+}
+
 export class Files {
   readonly state: StoreApi<FileState>;
   private notebook: NotebookFiles | null = null;
   private weights: WeightsKeeper | null = null;
+  private dataKeeper: DataKeeper | null = null;
+  /** The document's data and its entry (the checksum is computed once per upload). */
+  private dataEntry: PendingDataEntry | null = null;
+  /** Set while the data is replaced by Open or New, which is not an edit. */
+  private applyingData = false;
+  /** Counts loads, so data read for an earlier one is not applied after a later one. */
+  private loads = 0;
+  private scheduleAutosave: (() => void) | null = null;
 
   constructor(
     private readonly editor: Editor,
@@ -86,6 +116,66 @@ export class Files {
     this.weights = weights;
   }
 
+  /**
+   * Keeps the document's data (the CSV uploaded in the Data tab) in the notebook and the
+   * autosave from now on: changing it is an unsaved edit, Open restores it, New clears it.
+   */
+  attachData(keeper: DataKeeper): void {
+    this.dataKeeper = keeper;
+    this.refreshDataEntry();
+    keeper.watchData(() => {
+      this.refreshDataEntry();
+      if (!this.applyingData) this.state.setState({ savedRevision: -1 });
+      this.scheduleAutosave?.();
+    });
+  }
+
+  /** The entry for the data as it is now, its checksum computed once per uploaded file. */
+  private refreshDataEntry(): void {
+    const data = this.dataKeeper?.data() ?? NO_DATA;
+    const last = this.dataEntry;
+    if (last && last.data.csv === data.csv && last.data.source === data.source) return;
+    const current: PendingDataEntry = {
+      data,
+      entry:
+        last && last.data.csv === data.csv && data.csv
+          ? last.entry.then((e) => e && { ...e, source: data.source })
+          : dataEntryFor(data),
+    };
+    this.dataEntry = current;
+    void current.entry.then(
+      (entry) => {
+        current.settled = entry;
+        // The autosave before the checksum was ready went without the data.
+        if (this.dataEntry === current && entry) this.scheduleAutosave?.();
+      },
+      () => (current.settled = null),
+    );
+  }
+
+  /** Replaces the document's data without counting it as an edit (Open, New). */
+  private applyData(data: DocumentData): void {
+    if (!this.dataKeeper) return;
+    this.applyingData = true;
+    try {
+      this.dataKeeper.setData(data);
+    } finally {
+      this.applyingData = false;
+    }
+  }
+
+  /**
+   * The text autosaved for the document: the graph document with the data's entry once its
+   * checksum is known. A browser keeps autosaves in localStorage, so a large CSV goes there
+   * without its text.
+   */
+  private autosaveText(): string {
+    const entry = this.dataEntry?.settled ?? null;
+    const fits =
+      !entry || this.host.kind === 'desktop' || entry.csv.bytes <= MAX_BROWSER_AUTOSAVE_CSV_BYTES;
+    return autosaveText(this.editor.doc, entry && (fits ? entry : withoutText(entry)));
+  }
+
   /** Whether an op is known, once the catalog has arrived (before that, nothing is replaced). */
   private isKnownOp(): ((op: string) => boolean) | undefined {
     const catalog = this.editor.catalog.getState();
@@ -101,7 +191,11 @@ export class Files {
       // A `.json` graph from an earlier build is saved as a new notebook beside it, never over it.
       const target = file && notebookNameFor(file.name) === file.name ? file : undefined;
       const graphText = serializeModel(this.editor.doc);
-      const written = this.notebook ? this.notebook.write(graphText) : graphText;
+      const dataEntry = (await this.dataEntry?.entry) ?? null;
+      const written = withDataEntry(
+        this.notebook ? this.notebook.write(graphText) : graphText,
+        dataEntry,
+      );
       const weights = await this.weights?.weightsForSave();
       const text = withWeightsRef(written, null);
       const name = current
@@ -121,6 +215,11 @@ export class Files {
       if (saved) {
         const savedText = withWeights && saved.weightsName ? withWeights.text : text;
         this.notebook?.saved(savedText);
+        const dataNote =
+          dataEntry?.csv.omitted === 'too-large'
+            ? `; its CSV ${dataEntry.csv.name} (${sizeText(dataEntry.csv.bytes)}) is too large ` +
+              'to keep in the notebook, so it must be uploaded again after opening it'
+            : '';
         const note =
           weights && 'skipped' in weights
             ? `; the trained weights were not saved: ${weights.skipped}`
@@ -132,7 +231,7 @@ export class Files {
         this.state.setState({
           file: saved,
           savedRevision: revision,
-          message: `Saved ${saved.name}${note}`,
+          message: `Saved ${saved.name}${note}${dataNote}`,
         });
       }
     } catch (error) {
@@ -156,7 +255,9 @@ export class Files {
   load(opened: OpenedFile): void {
     try {
       const model = parseModel(opened.text, this.isKnownOp());
-      this.editor.load(model.doc, `Open ${opened.name}`);
+      // A recovered graph document keeps its data in meta.data; the data goes to the Data tab.
+      this.editor.load(withoutDocumentData(model.doc), `Open ${opened.name}`);
+      const serial = ++this.loads;
       this.notebook?.opened(opened.text);
       // Recovered work keeps its recovery copy (weights too) until it is saved.
       if (opened.recovered) this.weights?.forgetWeights();
@@ -170,7 +271,10 @@ export class Files {
         savedRevision: opened.recovered ? -1 : this.editor.document.getState().revision,
         message,
       });
-      void this.loadWeightsBeside(opened, message);
+      // The weights first, so the data's sentence follows the weights'.
+      void this.loadWeightsBeside(opened, message)
+        .catch(() => undefined)
+        .then(() => this.loadData(opened, serial));
     } catch (error) {
       this.state.setState({ message: `Could not open the file: ${messageOf(error)}` });
     }
@@ -207,6 +311,51 @@ export class Files {
   }
 
   /**
+   * Restores the data kept in an opened document (none: the Data tab is cleared), or says why
+   * not: too large to have been kept, or a damaged entry. The document stays open either way.
+   */
+  private async loadData(opened: OpenedFile, serial: number): Promise<void> {
+    const read = await readDataEntry(opened.text);
+    if (serial !== this.loads) return;
+    if (read.kind === 'restored') this.applyData(read.data);
+    else this.applyData(NO_DATA);
+    const notice = dataNotice(read, opened.recovered ? 'autosave' : 'notebook');
+    if (!notice || this.state.getState().file !== opened) return;
+    const plain = `Opened ${opened.name}`;
+    const said = this.state.getState().message ?? plain;
+    const csv = read.kind === 'restored' ? read.data.csv : null;
+    // A CSV that did not come back is worth more than a line in the status bar.
+    if (!csv) this.editor.notify(`${opened.name}: ${notice}`);
+    this.state.setState({
+      message: !csv
+        ? `${said}; ${notice}`
+        : said === plain
+          ? `${plain} ${notice}`
+          : `${said}; its data (${csv.name}) is back in the Data tab`,
+    });
+  }
+
+  /**
+   * At start, with the autosaved document restored (web): brings back the data autosaved with
+   * it (`text` is the autosave as read; the editor's document was restored without its data).
+   */
+  async restoreAutosavedData(text: string): Promise<void> {
+    const serial = this.loads;
+    const read = await readDataEntry(text);
+    if (serial !== this.loads || read.kind === 'none') return;
+    if (read.kind === 'restored') this.applyData(read.data);
+    const notice = dataNotice(read, 'autosave');
+    if (notice && read.kind !== 'restored') this.editor.notify(`Autosaved work: ${notice}`);
+    if (notice)
+      this.state.setState({
+        message:
+          read.kind === 'restored' && read.data.csv
+            ? `Restored the CSV autosaved with this model (${read.data.csv.name})`
+            : `The autosaved work opened, but ${notice}`,
+      });
+  }
+
+  /**
    * Takes the weights of a model just imported (ONNX) as the document's: the model starts from
    * them, and Save writes them beside the notebook. Resolves with why not, or null.
    */
@@ -231,11 +380,14 @@ export class Files {
   /** Another document: the last one's weights are neither saved nor recovered with it. */
   private forgetWeights(): void {
     this.weights?.forgetWeights();
-    this.host.autosave(serializeDocument(this.editor.doc), false, null);
+    this.host.autosave(this.autosaveText(), false, null);
   }
 
   newDocument(): void {
     this.editor.newDocument();
+    this.loads++;
+    // The CSV belonged to the last document.
+    this.applyData(NO_DATA);
     this.forgetWeights();
     this.notebook?.reset();
     this.state.setState({
@@ -255,13 +407,13 @@ export class Files {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const unsaved = (): boolean =>
       this.editor.document.getState().revision !== this.state.getState().savedRevision;
-    const stop = this.editor.document.subscribe((state, previous) => {
-      if (state.doc === previous.doc) return;
+    const schedule = (): void => {
       clearTimeout(timer);
-      timer = setTimeout(
-        () => this.host.autosave(serializeDocument(state.doc), unsaved()),
-        delayMs,
-      );
+      timer = setTimeout(() => this.host.autosave(this.autosaveText(), unsaved()), delayMs);
+    };
+    this.scheduleAutosave = schedule;
+    const stop = this.editor.document.subscribe((state, previous) => {
+      if (state.doc !== previous.doc) schedule();
     });
     let lastWeights = -Infinity;
     let lastStep = 0;
@@ -291,6 +443,7 @@ export class Files {
     const stopWeights = this.weights?.watchSteps(onStep);
     return () => {
       clearTimeout(timer);
+      if (this.scheduleAutosave === schedule) this.scheduleAutosave = null;
       stop();
       stopWeights?.();
     };
@@ -300,7 +453,7 @@ export class Files {
   private async autosaveWeights(): Promise<boolean> {
     const weights = await this.weights?.weightsForSave();
     if (!weights || !('bytes' in weights)) return false;
-    this.host.autosave(serializeDocument(this.editor.doc), true, weights.bytes);
+    this.host.autosave(this.autosaveText(), true, weights.bytes);
     return true;
   }
 }
