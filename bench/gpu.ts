@@ -12,7 +12,9 @@
  *   and the CNN step with the direct conv kernels forced;
  * - an 8-op elementwise chain on 1M elements, eager against jit (see `jitChainMs`);
  * - `--sweep`: square matmuls with every candidate tiling of the register-blocked kernel, to
- *   choose the defaults on a new card.
+ *   choose the defaults on a new card;
+ * - `--submit-every 32,128`: the jit chain and the MLP step again with the backend submitting
+ *   after that many dispatches (the default is 512), against the default, to choose it.
  * Inputs are random (no dataset: the GPU machine has no network). `--quick` runs tiny sizes so
  * the suite finishes on SwiftShader; its figures only show that everything runs.
  * On a GPU server without Node, run the bundle scripts/pack-gpu.sh makes (docs/gpu-bench.md).
@@ -56,6 +58,8 @@ interface Config {
   readonly sweep: number[];
   /** Elements of the jit chain case. */
   readonly chain: number;
+  /** Dispatches per submission to compare with the default (`--submit-every`), else none. */
+  readonly submitEvery: number[];
 }
 
 /**
@@ -98,6 +102,7 @@ function parseArgs(argv: readonly string[]): Config {
       ? (list('--sweep-sizes') ?? (quick ? [64, 128] : [2048, 4096, 8192]))
       : [],
     chain: quick ? 1 << 14 : 1 << 20,
+    submitEvery: list('--submit-every') ?? [],
   };
 }
 
@@ -224,6 +229,13 @@ const chain8 = (a: Tensor, b: Tensor): Tensor =>
 
 /** How the chain is timed: see `jitChainMs`. */
 type ChainMode = 'flush' | 'readback';
+
+/** One timing of the chain: [jit ms, eager ms, dispatches per eager call, per jitted call]. */
+interface ChainRun {
+  readonly calls: number;
+  readonly mode: ChainMode;
+  readonly ms: [number, number, number, number];
+}
 
 /**
  * The 8-op chain on `c.chain` f32 elements on the GPU, eager against jit, `calls` calls per
@@ -378,7 +390,7 @@ export async function runGpuBench(argv: readonly string[]): Promise<Row[]> {
   const ours = new Map<number, number>();
   for (const n of c.sizes) ours.set(n, await oursMatmulMs(n, c));
   const sweep = await sweepMatmul(c, gpu.gpuDevice.limits.maxComputeWorkgroupStorageSize);
-  const chains = [];
+  const chains: ChainRun[] = [];
   for (const [calls, mode] of [
     [64, 'flush'],
     [64, 'readback'],
@@ -386,6 +398,19 @@ export async function runGpuBench(argv: readonly string[]): Promise<Row[]> {
     chains.push({ calls, mode, ms: await jitChainMs(gpu, c, calls, mode) });
   const mlpGpu = await oursMlpStepMs('webgpu', c);
   const mlpCpu = await oursMlpStepMs('cpu', c);
+  const defaultBatch = gpu.maxBatch;
+  const batches: { every: number; chains: ChainRun[]; mlp: number }[] = [];
+  for (const every of c.submitEvery) {
+    gpu.maxBatch = every;
+    try {
+      const again: ChainRun[] = [];
+      for (const { calls, mode } of chains)
+        again.push({ calls, mode, ms: await jitChainMs(gpu, c, calls, mode) });
+      batches.push({ every, chains: again, mlp: await oursMlpStepMs('webgpu', c) });
+    } finally {
+      gpu.maxBatch = defaultBatch;
+    }
+  }
   const cnn = new Map<number, [number, number]>();
   for (const b of c.cnnBatches)
     cnn.set(b, [await oursCnnStepMs('webgpu', b, c), await oursCnnStepMs('cpu', b, c)]);
@@ -438,6 +463,16 @@ export async function runGpuBench(argv: readonly string[]): Promise<Row[]> {
     );
   }
   const mlpName = `mlp ${c.mlp.join('-')} b${c.mlpBatch} step`;
+  const base = `submit every ${defaultBatch}`;
+  for (const { every, chains: again, mlp } of batches) {
+    again.forEach(({ calls, mode, ms }, i) => {
+      const before = chains[i]!.ms;
+      const name = `jit 8-op chain ${c.chain} f32, ${calls} per ${mode}, submit every ${every}`;
+      rows.push(row('gpu', `${name}, jit`, ms[0], base, before[0]));
+      rows.push(row('gpu', `${name}, eager`, ms[1], base, before[1]));
+    });
+    rows.push(row('gpu', `${mlpName}, submit every ${every}`, mlp, base, mlpGpu));
+  }
   const tfMlp = tfOk ? await tfWebGPUMlpStepMs(c.mlp, c.mlpBatch, timer(c.warmup, c.runs)) : null;
   rows.push(row('gpu', mlpName, mlpGpu, 'tfjs-webgpu', tfMlp));
   rows.push(row('gpu', mlpName, mlpGpu, 'ours-cpu', mlpCpu));

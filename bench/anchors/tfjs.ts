@@ -35,6 +35,20 @@ export async function tfMatmulMs(n: number): Promise<number> {
   return t.medianMs;
 }
 
+/** Milliseconds per eager `add` of two `size`-element tensors, over a chain of `ops` adds. */
+export async function tfSmallOpMs(size: number, ops: number): Promise<number> {
+  const a = tf.randomUniform([size]);
+  const b = tf.randomUniform([size]);
+  const t = await timeIt(() =>
+    tf.tidy(() => {
+      let h: TF.Tensor = a;
+      for (let i = 0; i < ops; i++) h = tf.add(h, b);
+    }),
+  );
+  tf.dispose([a, b]);
+  return t.medianMs / ops;
+}
+
 /** One SGD step of an MLP with ReLU hidden layers and softmax cross-entropy. */
 export async function tfMlpStepMs(sizes: readonly number[], batch: number): Promise<number> {
   const params: TF.Variable[] = [];

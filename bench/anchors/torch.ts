@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url';
 export interface TorchTimings {
   readonly matmul: Record<string, number>;
   readonly mlp: number | null;
+  /** Milliseconds per eager add of two tiny tensors, when the spec asks for it. */
+  readonly small_op?: number | null;
   readonly torch: string;
 }
 

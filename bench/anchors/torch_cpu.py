@@ -1,7 +1,8 @@
 """PyTorch anchor for the CPU benchmark: one thread, f32, median milliseconds.
 
-Reads a JSON spec on stdin ({"matmul": [n, ...], "mlp": {"batch", "sizes"}}) and prints JSON
-timings. Run with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset (they force a slower kernel).
+Reads a JSON spec on stdin ({"matmul": [n, ...], "mlp": {"batch", "sizes"}, "small_op":
+{"size", "ops"}}) and prints JSON timings ("small_op": milliseconds per eager add of two tiny
+tensors). Run with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset (they force a slower kernel).
 """
 import json
 import sys
@@ -26,7 +27,7 @@ def median_ms(fn, warmup=3, runs=15, min_s=0.3):
     return times[len(times) // 2]
 
 
-out = {"matmul": {}, "mlp": None, "torch": torch.__version__}
+out = {"matmul": {}, "mlp": None, "small_op": None, "torch": torch.__version__}
 g = torch.Generator().manual_seed(0)
 for n in spec.get("matmul", []):
     a = torch.rand(n, n, generator=g)
@@ -55,4 +56,17 @@ if mlp:
         opt.step()
 
     out["mlp"] = median_ms(step)
+
+small = spec.get("small_op")
+if small:
+    a = torch.rand(small["size"], generator=g)
+    b = torch.rand(small["size"], generator=g)
+    ops = small["ops"]
+
+    def chain():
+        h = a
+        for _ in range(ops):
+            h = h + b
+
+    out["small_op"] = median_ms(chain) / ops
 print(json.dumps(out))
