@@ -231,6 +231,26 @@ describe('binary ops: values, broadcasting and dtypes', () => {
     expect(values(ints([1, 2]).add(0.5))).toEqual([1.5, 2.5]);
   });
 
+  it('comparisons of whole tensors and scalars, either side, f32 and i32, NaN false', () => {
+    const a = [1, -2, NaN, 0, 3.5, -0];
+    const b = [1, 2, 0, NaN, -3.5, 0];
+    const check = (x: Tensor | number, y: Tensor | number, xs: number[], ys: number[]) => {
+      const at = (v: number[], i: number) => v[v.length === 1 ? 0 : i]!;
+      const n = Math.max(xs.length, ys.length);
+      const want = (f: (p: number, q: number) => boolean) =>
+        Array.from({ length: n }, (_, i) => f(at(xs, i), at(ys, i)));
+      const t = (v: Tensor | number) => (typeof v === 'number' ? wg.tensor(v) : v);
+      expect(ops.greater(t(x), t(y)).arraySync()).toEqual(want((p, q) => p > q));
+      expect(ops.less(t(x), t(y)).arraySync()).toEqual(want((p, q) => p < q));
+      expect(ops.equal(t(x), t(y)).arraySync()).toEqual(want((p, q) => p === q));
+    };
+    check(wg.tensor(a), wg.tensor(b), a, b);
+    check(wg.tensor(a), 0, a, [0]);
+    check(0, wg.tensor(b), [0], b);
+    check(ints([3, -1, 0, 7]), ints([2, -1, 5, 7]), [3, -1, 0, 7], [2, -1, 5, 7]);
+    check(ints([3, -1, 0, 7]), ints(0), [3, -1, 0, 7], [0]);
+  });
+
   it('comparisons give bool, broadcast, and are false for NaN', () => {
     const a = f64([[1, 2, NaN]]);
     const b = f64([[2], [NaN], [1]]);

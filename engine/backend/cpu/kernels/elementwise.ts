@@ -3,6 +3,8 @@
  * numbers) and rounds when stored, so f32 results are correctly rounded per op.
  */
 
+import type { TypedArray } from '../../../core/dtype.js';
+import { shapesEqual } from '../../../core/shape.js';
 import type { CpuBackend, CpuTensor } from '../cpu-backend.js';
 import { forEachBroadcast, mapBinary, mapUnary } from './broadcast.js';
 
@@ -63,9 +65,45 @@ export function registerElementwiseKernels(cpu: CpuBackend): void {
   // NaN propagates through maximum/minimum, as in PyTorch.
   binary('maximum', (a, b) => (a !== a || b !== b ? NaN : a > b ? a : b));
   binary('minimum', (a, b) => (a !== a || b !== b ? NaN : a < b ? a : b));
-  binary('equal', (a, b) => (a === b ? 1 : 0));
-  binary('greater', (a, b) => (a > b ? 1 : 0));
-  binary('less', (a, b) => (a < b ? 1 : 0));
+  // Comparisons run in their own loops where an operand is whole or a scalar (relu's gradient
+  // compares every activation with 0): a shared loop calling `f` is several times slower.
+  const compare = (
+    op: string,
+    f: (a: number, b: number) => number,
+    flat: (A: TypedArray, B: TypedArray, O: TypedArray, n: number, sa: number, sb: number) => void,
+  ): void =>
+    cpu.registerReference(op, ([a, b], out) => {
+      // Step 1 walks an operand of the output's shape, step 0 repeats a scalar.
+      const step = (t: CpuTensor): number =>
+        shapesEqual(t.shape, out.shape) ? 1 : t.size === 1 ? 0 : -1;
+      const [sa, sb] = [step(a!), step(b!)];
+      if (sa >= 0 && sb >= 0) flat(a!.data, b!.data, out.data, out.size, sa, sb);
+      else mapBinary(a!, b!, out, f);
+    });
+  compare(
+    'equal',
+    (a, b) => (a === b ? 1 : 0),
+    (A, B, O, n, sa, sb) => {
+      for (let i = 0, ia = 0, ib = 0; i < n; i++, ia += sa, ib += sb)
+        O[i] = A[ia]! === B[ib]! ? 1 : 0;
+    },
+  );
+  compare(
+    'greater',
+    (a, b) => (a > b ? 1 : 0),
+    (A, B, O, n, sa, sb) => {
+      for (let i = 0, ia = 0, ib = 0; i < n; i++, ia += sa, ib += sb)
+        O[i] = A[ia]! > B[ib]! ? 1 : 0;
+    },
+  );
+  compare(
+    'less',
+    (a, b) => (a < b ? 1 : 0),
+    (A, B, O, n, sa, sb) => {
+      for (let i = 0, ia = 0, ib = 0; i < n; i++, ia += sa, ib += sb)
+        O[i] = A[ia]! < B[ib]! ? 1 : 0;
+    },
+  );
 
   cpu.registerReference('where', ([c, a, b], out) => {
     const C = c!.data;
