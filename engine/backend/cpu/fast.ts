@@ -1,12 +1,17 @@
 /**
  * The CPU fast path: WebAssembly SIMD kernels (see ../wasm/) registered as `fast` kernels
  * for f32 matmul (every transpose and batch pattern), the common elementwise shapes (equal
- * shapes, a scalar operand, a row-vector bias) and relu. A fast kernel declines anything else
+ * shapes, a scalar operand, a row-vector bias), comparisons (equal shapes or a scalar) and relu. A fast kernel declines anything else
  * by returning false, and the reference kernel runs instead.
  */
 
 import { shapesEqual } from '../../core/shape.js';
-import { createWasmKernels, type BinaryOp, type WasmKernels } from '../wasm/kernels.js';
+import {
+  type BinaryOp,
+  type CompareOp,
+  type WasmKernels,
+  createWasmKernels,
+} from '../wasm/kernels.js';
 import type { CpuBackend, CpuTensor } from './cpu-backend.js';
 import { type MatmulAttrs, planMatmul } from './kernels/nn.js';
 import { registerFastConv } from './fast-conv.js';
@@ -64,6 +69,24 @@ function registerBinary(cpu: CpuBackend, wasm: WasmKernels, op: BinaryOp): void 
   });
 }
 
+/**
+ * greater/less/equal of f32 tensors of one shape, or with a scalar on either side, into bool
+ * bytes (relu's gradient compares every activation with 0). `s < a` is `a > s` and so on.
+ */
+function registerCompare(cpu: CpuBackend, wasm: WasmKernels, op: string, cmp: CompareOp): void {
+  const swapped: CompareOp = cmp === 'gt' ? 'lt' : cmp === 'lt' ? 'gt' : 'eq';
+  cpu.registerFast(op, ([a, b], out) => {
+    if (!allF32(a!, b!) || out.dtype !== 'bool' || out.size === 0) return false;
+    if (shapesEqual(a!.shape, b!.shape)) wasm.compare(cmp, a!.ptr, b!.ptr, 0, out.ptr, out.size);
+    else if (b!.size === 1 && shapesEqual(a!.shape, out.shape))
+      wasm.compare(cmp, a!.ptr, null, b!.data[0]!, out.ptr, out.size);
+    else if (a!.size === 1 && shapesEqual(b!.shape, out.shape))
+      wasm.compare(swapped, b!.ptr, null, a!.data[0]!, out.ptr, out.size);
+    else return false;
+    return true;
+  });
+}
+
 /** Registers the WebAssembly kernels; returns false where the host lacks Wasm SIMD. */
 export function registerFastKernels(cpu: CpuBackend): boolean {
   let wasm: WasmKernels | null;
@@ -80,6 +103,9 @@ export function registerFastKernels(cpu: CpuBackend): boolean {
   registerMatmul(cpu, wasm);
   registerFastConv(cpu, wasm);
   for (const op of ['add', 'sub', 'mul', 'div'] as const) registerBinary(cpu, wasm, op);
+  registerCompare(cpu, wasm, 'greater', 'gt');
+  registerCompare(cpu, wasm, 'less', 'lt');
+  registerCompare(cpu, wasm, 'equal', 'eq');
   const kernels = wasm;
   cpu.registerFast('relu', ([x], out) => {
     if (!allF32(x!, out)) return false;

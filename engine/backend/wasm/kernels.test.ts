@@ -242,6 +242,38 @@ describe('wasm elementwise', () => {
     }
   });
 
+  it('comparisons into bytes, whole and with a scalar, NaN false, bytes past the end untouched', () => {
+    const r = rng(13);
+    const tests = {
+      gt: (p: number, q: number) => p > q,
+      lt: (p: number, q: number) => p < q,
+      eq: (p: number, q: number) => p === q,
+    };
+    for (const [op, f] of Object.entries(tests) as [keyof typeof tests, typeof tests.gt][])
+      for (const n of sizes) {
+        // Some NaN, some ties with the other side and with the scalar 0.25.
+        const x = Float32Array.from({ length: n }, (_, i) =>
+          i % 7 === 3 ? NaN : i % 5 === 1 ? 0.25 : r(),
+        );
+        const y = Float32Array.from(x, (v, i) => (i % 3 === 0 ? v : r()));
+        const [px, py] = [put(x), put(y)];
+        const po = heap.alloc(n + 8);
+        for (const [b, want] of [
+          [py, Array.from(x, (v, i) => (f(v, at(y, i)) ? 1 : 0))],
+          [null, Array.from(x, (v) => (f(v, 0.25) ? 1 : 0))],
+        ] as const) {
+          new Uint8Array(heap.memory.buffer, po, n + 8).fill(7);
+          ks.compare(op, px, b, 0.25, po, n);
+          expect(Array.from(new Uint8Array(heap.memory.buffer, po, n))).toEqual(want);
+          expect(Array.from(new Uint8Array(heap.memory.buffer, po + n, 8))).toEqual(
+            new Array(8).fill(7),
+          );
+        }
+        free(px, py);
+        heap.release(po);
+      }
+  });
+
   it('relu and sum over the last axis', () => {
     const r = rng(9);
     for (const n of sizes) {

@@ -46,6 +46,10 @@ export interface MatmulParams {
 
 export type BinaryOp = 'add' | 'sub' | 'mul' | 'div';
 
+/** f32 comparisons with a bool (one byte per element) result. */
+export type CompareOp = 'gt' | 'lt' | 'eq';
+const COMPARE_OPS: readonly CompareOp[] = ['gt', 'lt', 'eq'];
+
 /**
  * All addresses are byte addresses of f32 arrays in the heap (4-byte aligned); element
  * counts are in elements. Outputs may alias inputs exactly (in-place), not partially.
@@ -69,6 +73,11 @@ export interface WasmKernels {
   binaryRow(op: BinaryOp, a: number, row: number, out: number, rows: number, cols: number): void;
   /** out[i] = max(a[i], 0). */
   relu(a: number, out: number, n: number): void;
+  /**
+   * Bytes out[i] = a[i] op b[i] ? 1 : 0 over f32 a and b (`out` is a bool array, one byte per
+   * element); with `b` null, a[i] op s. False where either side is NaN.
+   */
+  compare(op: CompareOp, a: number, b: number | null, s: number, out: number, n: number): void;
   /** out[r] = Σ_j a[r][j] for a rows×cols row-major. */
   sumLastAxis(a: number, out: number, rows: number, cols: number): void;
 }
@@ -198,6 +207,12 @@ class Kernels implements WasmKernels {
 
   relu(a: number, out: number, n: number): void {
     if (n > 0) this.exports.relu(a, out, n);
+  }
+
+  compare(op: CompareOp, a: number, b: number | null, s: number, out: number, n: number): void {
+    if (n === 0) return;
+    if (b === null) this.fn(`${op}_scalar`)(a, s, out, n);
+    else this.fn(op)(a, b, out, n);
   }
 
   sumLastAxis(a: number, out: number, rows: number, cols: number): void {
@@ -861,11 +876,78 @@ function emitMapLoop(
 }
 
 /**
+ * Emits `for (; count > 0; count--) *out++ = cmp(*a++, b) ? 1 : 0` with f32 operands and byte
+ * outputs: four at a time (a lane mask shifted to 0/1, its low bytes gathered and stored as one
+ * word), then one at a time. `count` is clobbered; pointers advance.
+ */
+function emitCompareLoop(
+  c: Code,
+  count: number,
+  out: number,
+  operands: readonly Operand[],
+  op: CompareOp,
+): void {
+  const mask = c.local(v128);
+  const advance = (outBytes: number, inBytes: number) => {
+    c.localGet(out).i32Const(outBytes).i32Add().localSet(out);
+    for (const o of operands)
+      if ('ptr' in o) c.localGet(o.ptr).i32Const(inBytes).i32Add().localSet(o.ptr);
+  };
+  const push = (o: Operand, wide: boolean) => {
+    if ('ptr' in o) {
+      c.localGet(o.ptr);
+      if (wide) c.v128Load(0, 0);
+      else c.f32Load();
+    } else c.localGet(wide ? o.vec : o.scalar);
+  };
+  c.block().loop();
+  c.localGet(count).i32Const(4).i32LtS().brIf(1);
+  for (const o of operands) push(o, true);
+  if (op === 'gt') c.f32x4Gt();
+  else if (op === 'lt') c.f32x4Lt();
+  else c.f32x4Eq();
+  c.i32Const(31).i32x4ShrU().localSet(mask);
+  c.localGet(out).localGet(mask).localGet(mask).i8x16Shuffle([0, 4, 8, 12]);
+  c.v128Store32Lane(0);
+  advance(4, 16);
+  c.localGet(count).i32Const(4).i32Sub().localSet(count);
+  c.br(0).end().end();
+  c.block().loop();
+  c.localGet(count).i32Const(1).i32LtS().brIf(1);
+  c.localGet(out);
+  for (const o of operands) push(o, false);
+  if (op === 'gt') c.f32Gt();
+  else if (op === 'lt') c.f32Lt();
+  else c.f32Eq();
+  c.i32Store8();
+  advance(1, 4);
+  c.localGet(count).i32Const(1).i32Sub().localSet(count);
+  c.br(0).end().end();
+}
+
+/**
  * Exports, per op in add/sub/mul/div: `op(a, b, out, n)`, `op_scalar(a, s, out, n)`,
  * `op_scalar_first(a, s, out, n)` (s op a), `op_row(a, row, out, rows, cols)`; and
- * `relu(a, out, n)`, `sum_rows(a, out, rows, cols)`.
+ * `relu(a, out, n)`, `sum_rows(a, out, rows, cols)`; per comparison in gt/lt/eq:
+ * `op(a, b, out, n)` and `op_scalar(a, s, out, n)` with byte outputs.
  */
 function emitElementwise(mb: ModuleBuilder): void {
+  for (const op of COMPARE_OPS) {
+    {
+      const c = mb.addFunction([i32, i32, i32, i32]);
+      const [a, b, out, n] = [0, 1, 2, 3];
+      emitCompareLoop(c, n, out, [{ ptr: a }, { ptr: b }], op);
+      mb.exportFunction(op, c);
+    }
+    {
+      const c = mb.addFunction([i32, f32, i32, i32]);
+      const [a, s, out, n] = [0, 1, 2, 3];
+      const sv = c.local(v128);
+      c.localGet(s).f32x4Splat().localSet(sv);
+      emitCompareLoop(c, n, out, [{ ptr: a }, { vec: sv, scalar: s }], op);
+      mb.exportFunction(`${op}_scalar`, c);
+    }
+  }
   for (const op of BINARY_OPS) {
     {
       const c = mb.addFunction([i32, i32, i32, i32]);
