@@ -829,6 +829,28 @@ function scalarOp(c: Code, op: BinaryOp): void {
  */
 type Operand = { ptr: number } | { vec: number; scalar: number };
 
+/** Pushes an operand's next four elements (`wide`, a v128) or next one (an f32). */
+function pushOperand(c: Code, o: Operand, wide: boolean): void {
+  if ('ptr' in o) {
+    c.localGet(o.ptr);
+    if (wide) c.v128Load(0, 0);
+    else c.f32Load();
+  } else c.localGet(wide ? o.vec : o.scalar);
+}
+
+/** Advances `out` by `outBytes` and every pointer operand by `inBytes`. */
+function advancePointers(
+  c: Code,
+  out: number,
+  outBytes: number,
+  operands: readonly Operand[],
+  inBytes: number,
+): void {
+  c.localGet(out).i32Const(outBytes).i32Add().localSet(out);
+  for (const o of operands)
+    if ('ptr' in o) c.localGet(o.ptr).i32Const(inBytes).i32Add().localSet(o.ptr);
+}
+
 /**
  * Emits `for (; count > 0; count--) *out++ = f(operands...)` over f32 elements, four at a
  * time with SIMD and then one at a time. `count` is clobbered; pointer operands and `out`
@@ -842,17 +864,8 @@ function emitMapLoop(
   vec: () => void,
   scalar: () => void,
 ): void {
-  const advance = (bytes: number) => {
-    for (const p of [out, ...operands.flatMap((o) => ('ptr' in o ? [o.ptr] : []))])
-      c.localGet(p).i32Const(bytes).i32Add().localSet(p);
-  };
-  const push = (o: Operand, wide: boolean) => {
-    if ('ptr' in o) {
-      c.localGet(o.ptr);
-      if (wide) c.v128Load(0, 0);
-      else c.f32Load();
-    } else c.localGet(wide ? o.vec : o.scalar);
-  };
+  const advance = (bytes: number) => advancePointers(c, out, bytes, operands, bytes);
+  const push = (o: Operand, wide: boolean) => pushOperand(c, o, wide);
   // Vector part.
   c.block().loop();
   c.localGet(count).i32Const(4).i32LtS().brIf(1);
@@ -888,18 +901,9 @@ function emitCompareLoop(
   op: CompareOp,
 ): void {
   const mask = c.local(v128);
-  const advance = (outBytes: number, inBytes: number) => {
-    c.localGet(out).i32Const(outBytes).i32Add().localSet(out);
-    for (const o of operands)
-      if ('ptr' in o) c.localGet(o.ptr).i32Const(inBytes).i32Add().localSet(o.ptr);
-  };
-  const push = (o: Operand, wide: boolean) => {
-    if ('ptr' in o) {
-      c.localGet(o.ptr);
-      if (wide) c.v128Load(0, 0);
-      else c.f32Load();
-    } else c.localGet(wide ? o.vec : o.scalar);
-  };
+  const advance = (outBytes: number, inBytes: number) =>
+    advancePointers(c, out, outBytes, operands, inBytes);
+  const push = (o: Operand, wide: boolean) => pushOperand(c, o, wide);
   c.block().loop();
   c.localGet(count).i32Const(4).i32LtS().brIf(1);
   for (const o of operands) push(o, true);
