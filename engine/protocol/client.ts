@@ -179,10 +179,14 @@ export class EngineClient {
   async predict(
     inputs: Float32Array,
     count: number,
-  ): Promise<{ classes: number; probabilities: Float32Array }> {
+  ): Promise<{ classes: number; probabilities: Float32Array; reconstruction?: Float32Array }> {
     const response = await this.request((id) => ({ type: 'train/predict', id, inputs, count }));
     if (response.type !== 'train/prediction') throw this.unexpected(response, 'train/predict');
-    return { classes: response.classes, probabilities: response.probabilities };
+    return {
+      classes: response.classes,
+      probabilities: response.probabilities,
+      ...(response.reconstruction ? { reconstruction: response.reconstruction } : {}),
+    };
   }
 
   /**

@@ -252,9 +252,18 @@ export interface ConfusionMatrix {
   readonly total: number;
 }
 
+/**
+ * What a session learns: class labels ('classification'), numbers ('regression': an f32 label
+ * input, e.g. a CSV whose target holds numbers) or its own input ('reconstruction': no label
+ * input, the loss compares the output with the data, as an autoencoder's does).
+ */
+export type TrainTask = 'classification' | 'regression' | 'reconstruction';
+
 /** Where training stands, with the summary of the last step. */
 export interface TrainProgress {
   readonly status: TrainStatus;
+  /** What the session learns (absent: classification); `accuracy` is null unless it classifies. */
+  readonly task?: TrainTask;
   /** Optimisation steps taken. */
   readonly step: number;
   readonly totalSteps: number;
@@ -268,7 +277,12 @@ export interface TrainProgress {
   readonly validation: {
     readonly step: number;
     readonly loss: number;
+    /** NaN unless the session classifies. */
     readonly accuracy: number;
+    /** Regression: root-mean-square error in the target's own units. */
+    readonly rmse?: number;
+    /** Regression: the coefficient of determination on the validation rows. */
+    readonly r2?: number;
   } | null;
   readonly stepMs: number | null;
   /** Estimated time to finish, from the recent mean step time. */
@@ -635,6 +649,11 @@ export type EngineResponse =
       readonly id: number;
       readonly classes: number;
       readonly probabilities: Float32Array;
+      /**
+       * A model that learns without labels (task 'reconstruction'): its output for the
+       * examples, row-major, as many values each as the inputs (`classes` is 0 then).
+       */
+      readonly reconstruction?: Float32Array;
     }
   /** The answer to `weights/check`. */
   | {

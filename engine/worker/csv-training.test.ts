@@ -58,7 +58,7 @@ describe('training on an uploaded CSV', () => {
     const numbers =
       'x,y,price\n' + Array.from({ length: 20 }, (_, i) => `${i},1,${i * 1.5}`).join('\n');
     expect(() => csvTrainingSets(spiralJSON(), { name: 'prices.csv', text: numbers }, 0)).toThrow(
-      /target column 'price' holds numbers, so it is a regression table/,
+      /target column 'price' holds numbers \(a regression\), but the model is a classifier.*an MSE loss \(mseLoss\)/,
     );
     expect(() =>
       csvTrainingSets(spiralJSON(), { name: 'ragged.csv', text: 'a,b,c\n1,2,x\n1,2,3,y\n' }, 0),
@@ -81,7 +81,7 @@ describe('training on an uploaded CSV', () => {
       client.startTraining(spiralJSON(), 'spiral', config, {
         csv: { name: 'prices.csv', text: 'x,y,p\n1,2,3.5\n2,3,4.5\n' },
       }),
-    ).rejects.toThrow(/regression table/);
+    ).rejects.toThrow(/holds numbers \(a regression\), but the model is a classifier/);
     client.close();
   });
 });

@@ -45,6 +45,7 @@ import {
 import { Kernel } from './kernel.js';
 import { describeOps } from './op-catalog.js';
 import { modelIO } from './predict.js';
+import { type TargetScale, dataShapeOf } from './training-task.js';
 import { TrainRunner, TrainSession, makeDataset } from './train-session.js';
 import { closeWorkerLanes } from './lane-training.js';
 import { prepareTrainingDevices, wantsWebGPU, webgpuPins } from './training-device.js';
@@ -147,7 +148,9 @@ export function createEngineServer(
   const startDigitsTraining = (request: Extract<EngineRequest, { type: 'train/start' }>): void => {
     loadDigits()
       .then((loaded) => {
-        const sets = digitSets(loaded, modelIO(Graph.fromJSON(request.graph)).dataShape);
+        // A model without a label input (an autoencoder) reads the digits too.
+        const graph = Graph.fromJSON(request.graph);
+        const sets = digitSets(loaded, dataShapeOf(graph) ?? modelIO(graph).dataShape);
         try {
           startTraining(request, sets);
         } catch (error) {
@@ -178,7 +181,12 @@ export function createEngineServer(
 
   const startTraining = (
     request: Extract<EngineRequest, { type: 'train/start' }>,
-    data?: { readonly train: ClassificationSet; readonly validation: ClassificationSet },
+    data?: {
+      readonly train: ClassificationSet;
+      readonly validation: ClassificationSet;
+      /** A CSV regression's target scale (csv-training.ts), for metrics in its units. */
+      readonly targetScale?: TargetScale;
+    },
   ): void => {
     // Read before the running session stops: a file that does not fit changes nothing.
     const weights = request.weights ? decodeWeights(request.graph, request.weights).values : null;
@@ -379,7 +387,7 @@ export function createEngineServer(
           return refuse(request.id, error);
         }
       case 'train/predict': {
-        let answer: { probabilities: Float32Array; classes: number };
+        let answer: { probabilities: Float32Array; classes: number; reconstruction?: Float32Array };
         try {
           answer = needTraining().session.learned.predict(request.inputs, request.count);
         } catch (error) {

@@ -10,7 +10,8 @@
  * collected on a few steps a second, within a small share of the training time (VIEW_BUDGET);
  * `viewStep` says which step they describe. `TrainRunner` plays a session in short chunks on
  * later tasks (so pause, step and stop messages interleave) and throttles progress messages to
- * about 30 a second.
+ * about 30 a second. Besides classifiers, a session trains a regression (f32 labels: RMSE and R²
+ * instead of accuracy) and a model without labels (loss only); see training-task.ts.
  */
 
 import {
@@ -46,7 +47,16 @@ import {
 import { histogramOf } from './histograms.js';
 import { applyRunningStats } from '../train/running-stats.js';
 import { type TrainingDevices, preparedTrainingDevices } from './training-device.js';
+import {
+  type TargetScale,
+  checkTaskData,
+  reconstructionSets,
+  regressionMetrics,
+  trainTaskOf,
+  withReconstructionTarget,
+} from './training-task.js';
 import { LearnedViews } from './learned-views.js';
+import { ReconstructionViews } from './reconstruction-views.js';
 import {
   LaneGradients,
   type LaneSource,
@@ -63,6 +73,7 @@ import type {
   TrainProgress,
   TrainSessionConfig,
   TrainStatus,
+  TrainTask,
   TimelineEntry,
 } from '../protocol/messages.js';
 
@@ -156,7 +167,14 @@ export class TrainSession {
   private epoch = 0;
   private batch = 0;
   private last: StepSummary | null = null;
-  private validationResult: { step: number; loss: number; accuracy: number } | null = null;
+  private validationResult: TrainProgress['validation'] = null;
+  /**
+   * What the session learns (training-task.ts): accuracy, the class views and predictions are
+   * a classifier's; a regression reports RMSE and R² on validation, a reconstruction its loss.
+   */
+  readonly task: TrainTask;
+  /** A regression target's standardisation, for metrics in its own units. */
+  private readonly targetScale: TargetScale;
   /**
    * Whether steps collect what the live views show (edge gradients and activations, the
    * timeline, histograms); off, a step is the bare Trainer step (for measuring their cost).
@@ -182,6 +200,8 @@ export class TrainSession {
       readonly data?: {
         readonly train: ClassificationSet;
         readonly validation: ClassificationSet;
+        /** A regression target's standardisation (csv-training.ts). */
+        readonly targetScale?: TargetScale;
       };
       readonly validateEvery?: number;
       /** Collect the views' statistics (default true); see `views`. */
@@ -211,17 +231,29 @@ export class TrainSession {
       throw new WiregradError(`unknown data set '${dataset}'; use one of ${DATASETS.join(', ')}`);
     // Pins in the document go to placement; the graph itself makes its values on the CPU.
     const { graph, pins } = splitPins(graphJSON);
-    this.graph = graph;
+    this.task = trainTaskOf(graph);
+    // A model that learns without labels gets a label input its loss does not read.
+    this.graph = this.task === 'reconstruction' ? withReconstructionTarget(graph) : graph;
     this.config = trainConfigFrom(config);
     this.dataset = dataset;
+    this.targetScale = options.data?.targetScale ?? { mean: 0, std: 1 };
+    const size = options.size ?? 300;
+    let sets = options.data ?? {
+      train: makeDataset(dataset, size, this.config.seed),
+      validation: makeDataset(dataset, Math.max(30, size >> 2), this.config.seed + 1),
+    };
+    if (this.task === 'reconstruction') sets = reconstructionSets(sets);
+    else
+      try {
+        checkTaskData(this.graph, this.task, sets, `the '${dataset}' data set`);
+      } catch (e) {
+        dispose([sets.train.x, sets.train.y, sets.validation.x, sets.validation.y]);
+        throw e;
+      }
     if (options.weights) this.graph.adoptParameters(options.weights);
     this.trainer = new Trainer(this.graph, this.config);
-    const size = options.size ?? 300;
-    this.train = keepSet(options.data?.train ?? makeDataset(dataset, size, this.config.seed));
-    this.validation = keepSet(
-      options.data?.validation ??
-        makeDataset(dataset, Math.max(30, size >> 2), this.config.seed + 1),
-    );
+    this.train = keepSet(sets.train);
+    this.validation = keepSet(sets.validation);
     this.loader = new DataLoader(new TensorDataset(this.train.x, this.train.y), {
       batchSize: this.config.batchSize,
       shuffle: true,
@@ -234,7 +266,9 @@ export class TrainSession {
     this.dataId = this.graph.inputs.find((n) => n.attrs['role'] === 'data')!.id;
     this.labelId = this.graph.inputs.find((n) => n.attrs['role'] === 'label')!.id;
     this.validateEvery = options.validateEvery ?? this.loader.length;
-    this.learned = new LearnedViews({
+    // A model without labels answers "try the model" with its reconstruction.
+    const Views = this.task === 'reconstruction' ? ReconstructionViews : LearnedViews;
+    this.learned = new Views({
       graph: this.graph,
       params: () => this.trainer.params,
       stepCount: () => this.stepCount,
@@ -371,10 +405,19 @@ export class TrainSession {
     if (n % this.validateEvery === 0 || this.done) this.validate();
   }
 
-  /** Loss and accuracy on the held-out set. */
+  /** Loss and the task's metrics on the held-out set (accuracy, or RMSE and R²). */
   validate(): void {
     const r = this.trainer.evaluate(this.validation.x, this.validation.y);
-    this.validationResult = { step: this.stepCount, loss: r.loss, accuracy: r.accuracy };
+    const regression =
+      this.task === 'regression' && r.rmse !== undefined
+        ? regressionMetrics(r.rmse, this.validation.y.dataSync() as Float32Array, this.targetScale)
+        : {};
+    this.validationResult = {
+      step: this.stepCount,
+      loss: r.loss,
+      accuracy: this.task === 'classification' ? r.accuracy : NaN,
+      ...regression,
+    };
   }
 
   /** Back to step 0: parameters drawn again from their seeds, a fresh optimiser. */
@@ -409,12 +452,13 @@ export class TrainSession {
     const s = this.last;
     return {
       status,
+      ...(this.task !== 'classification' ? { task: this.task } : {}),
       step: this.stepCount,
       totalSteps: this.totalSteps,
       epoch: this.epoch,
       epochs: this.config.epochs,
       loss: s?.loss ?? null,
-      accuracy: s?.accuracy ?? null,
+      accuracy: this.task === 'classification' ? (s?.accuracy ?? null) : null,
       validation: this.validationResult,
       stepMs: s?.ms ?? null,
       remainingMs: this.stepCount > 0 ? (this.totalSteps - this.stepCount) * this.meanMs : null,

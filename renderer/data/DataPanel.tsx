@@ -187,8 +187,12 @@ export function DataPanel({ client, training }: { client: EngineClient; training
           <p className="wg-inspector__tip" data-testid="csv-training-tip">
             Train trains on this file: 80% of its rows, the other 20% validate (numeric features
             standardised). The model&apos;s input takes one row&apos;s features
-            {preview ? ` ([N, ${preview.features.shape.join(', ')}])` : ''} and its last layer one
-            output per class. Large files train faster from the command line (
+            {preview ? ` ([N, ${preview.features.shape.join(', ')}])` : ''}
+            {preview?.task === 'regression'
+              ? ' and its last layer one output: the target holds numbers, so the model needs an ' +
+                'f32 label input [N, 1] and an MSE loss (the target is standardised too).'
+              : ' and its last layer one output per class.'}{' '}
+            Large files train faster from the command line (
             <code>npx wiregrad train … csv:{csv.name}</code>).
           </p>
         )}

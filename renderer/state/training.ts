@@ -18,6 +18,7 @@ import type {
   TimelineEntry,
   TrainProgress,
   TrainSessionConfig,
+  TrainTask,
 } from '../../engine/protocol/messages.js';
 import type { EditorDocument } from './document.js';
 import type { EdgeMode } from '../train/view-history.js';
@@ -50,7 +51,7 @@ export interface TrainForm {
   readonly device: DevicePolicy;
   /** CPU lanes for the CPU step: 'auto' (one per core where the page shares memory) or a count. */
   readonly lanes?: number | 'auto';
-  /** A CSV file uploaded in the Data tab (kept while the page is open). */
+  /** A CSV file uploaded in the Data tab (kept in the notebook: renderer/files/data-entry.ts). */
   readonly csv?: CsvUpload;
   /** Train on `dataset` ('builtin', the default) or on the uploaded `csv`. */
   readonly source?: 'builtin' | 'csv';
@@ -121,30 +122,42 @@ const TIMELINE_MS = 500;
 export const edgeKey = (to: string, port: number): string => `${to}:${port}`;
 
 /**
- * Why `doc` cannot be trained, in words, or null when it can: it needs a `data` and a `label`
- * input and outputs named `loss` and `logits`.
+ * Why `doc` cannot be trained, in words, or null when it can: it needs a `data` input, an
+ * output named `loss`, and either a `label` input with an output named `logits` (or `output`),
+ * or, for a model that learns without labels (an autoencoder), another output to reconstruct
+ * its input with.
  */
 export function trainingProblem(doc: EditorDocument): string | null {
   const { nodes, outputs } = doc.graph;
   const role = (r: string): boolean =>
     nodes.some((n) => n.op === 'input' && n.attrs?.['role'] === r);
-  // A loss without labels (an autoencoder's reconstruction): not a classifier.
-  if (role('data') && !role('label') && outputs.some((o) => o.name === 'loss'))
-    return (
-      'The Train tab trains classifiers (a data input, a label input and logits). This model ' +
-      "learns without labels (its 'loss' compares it with its own input): train it in a " +
-      'notebook code cell (Notebook view), or add a label input and a classifier head.'
-    );
+  const named = (name: string): boolean => outputs.some((o) => o.name === name);
+  // A loss without labels (an autoencoder's reconstruction) trains on the data alone.
+  if (role('data') && !role('label') && named('loss'))
+    return outputs.some((o) => o.name !== 'loss')
+      ? null
+      : "This model learns without labels, but 'loss' is its only output: add an output for " +
+          'what it reconstructs (the last layer), so it can be validated.';
   const missing: string[] = [];
   if (!role('data')) missing.push("an input with role 'data'");
   if (!role('label')) missing.push("an input with role 'label'");
-  for (const name of ['loss', 'logits'])
-    if (!outputs.some((o) => o.name === name)) missing.push(`an output named '${name}'`);
+  if (!named('loss')) missing.push("an output named 'loss'");
+  if (!named('logits') && !named('output')) missing.push("an output named 'logits' (or 'output')");
   if (missing.length === 0) return null;
   return (
     `This model cannot be trained yet: it needs ${missing.join(', ')}. ` +
     'Start from the MLP template (Templates → MLP) to see a training graph.'
   );
+}
+
+/**
+ * What training `doc` learns, as the engine will see it: no label input means it learns from
+ * its data alone ('reconstruction'), an f32 label input numbers ('regression'), else classes.
+ */
+export function trainingTask(doc: EditorDocument): TrainTask {
+  const label = doc.graph.nodes.find((n) => n.op === 'input' && n.attrs?.['role'] === 'label');
+  if (!label) return trainingProblem(doc) === null ? 'reconstruction' : 'classification';
+  return label.attrs?.['dtype'] === 'f32' ? 'regression' : 'classification';
 }
 
 /** The shape of the model's `data` input as written in the document (-1 for N), or null. */
@@ -481,13 +494,14 @@ export class Training {
 
   /**
    * Class probabilities of the session's model, with its current weights (training may be
-   * running, paused or stopped), for `count` examples with features row-major in `inputs`.
+   * running, paused or stopped), for `count` examples with features row-major in `inputs`; a
+   * model that learns without labels answers with its `reconstruction` of them instead.
    * Rejects with a message for people when there is no model to ask yet.
    */
   async predict(
     inputs: Float32Array,
     count: number,
-  ): Promise<{ classes: number; probabilities: Float32Array }> {
+  ): Promise<{ classes: number; probabilities: Float32Array; reconstruction?: Float32Array }> {
     if (this.session === null)
       throw new Error('Train the model first (Start or Step): there are no weights to try yet.');
     try {

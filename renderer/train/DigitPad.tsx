@@ -5,7 +5,9 @@
  * a 20-pixel box and centred by mass, values 0..1), shown small beside the pad as the model
  * sees it, and the worker's prediction with its ten probabilities appears below; it is asked
  * again as training changes the weights (at most twice a second while it runs). Clear (or
- * Escape / Delete on the pad) starts again.
+ * Escape / Delete on the pad) starts again. For a model that learns without labels (an
+ * autoencoder, `reconstruct`), the answer is the image the model makes of the drawing, shown
+ * beside the input it saw, instead of class probabilities.
  */
 
 import {
@@ -39,9 +41,26 @@ function clearPad(canvas: HTMLCanvasElement): void {
   ctx.fillRect(0, 0, PAD, PAD);
 }
 
-function DigitPadView({ training }: { training: Training }) {
+/** Paints 28×28 values in 0..1 (or black, for null) as grey levels on `canvas`. */
+function paintDigit(canvas: HTMLCanvasElement | null, values: Float32Array | null): void {
+  const ctx = canvas?.getContext('2d');
+  if (!ctx) return;
+  const img = new ImageData(DIGIT_SIDE, DIGIT_SIDE);
+  for (let i = 0; i < DIGIT_SIDE * DIGIT_SIDE; i++) {
+    const v = Math.round(Math.min(1, Math.max(0, values?.[i] ?? 0)) * 255);
+    img.data[i * 4] = v;
+    img.data[i * 4 + 1] = v;
+    img.data[i * 4 + 2] = v;
+    img.data[i * 4 + 3] = 255;
+  }
+  ctx.putImageData(img, 0, 0);
+}
+
+function DigitPadView({ training, reconstruct }: { training: Training; reconstruct?: boolean }) {
   const padRef = useRef<HTMLCanvasElement>(null);
   const previewRef = useRef<HTMLCanvasElement>(null);
+  const reconstructionRef = useRef<HTMLCanvasElement>(null);
+  const [reconstruction, setReconstruction] = useState<Float32Array | null>(null);
   const last = useRef<{ x: number; y: number } | null>(null);
   const lastAsked = useRef(-Infinity);
   const ticket = useRef(0);
@@ -53,19 +72,8 @@ function DigitPadView({ training }: { training: Training }) {
     if (padRef.current) clearPad(padRef.current);
   }, []);
 
-  const showPreview = (input: Float32Array | null): void => {
-    const ctx = previewRef.current?.getContext('2d');
-    if (!ctx) return;
-    const img = new ImageData(DIGIT_SIDE, DIGIT_SIDE);
-    for (let i = 0; i < DIGIT_SIDE * DIGIT_SIDE; i++) {
-      const v = Math.round((input?.[i] ?? 0) * 255);
-      img.data[i * 4] = v;
-      img.data[i * 4 + 1] = v;
-      img.data[i * 4 + 2] = v;
-      img.data[i * 4 + 3] = 255;
-    }
-    ctx.putImageData(img, 0, 0);
-  };
+  const showPreview = (input: Float32Array | null): void => paintDigit(previewRef.current, input);
+  useEffect(() => paintDigit(reconstructionRef.current, reconstruction), [reconstruction]);
 
   const predict = useCallback(() => {
     const canvas = padRef.current;
@@ -77,10 +85,11 @@ function DigitPadView({ training }: { training: Training }) {
     if (!input) return;
     const mine = ++ticket.current;
     training.predict(input, 1).then(
-      ({ probabilities }) => {
+      ({ probabilities, reconstruction }) => {
         if (mine !== ticket.current) return;
         setError(null);
-        setAnswer({ subject: 'your drawing', probabilities: Array.from(probabilities) });
+        if (reconstruction) setReconstruction(reconstruction);
+        else setAnswer({ subject: 'your drawing', probabilities: Array.from(probabilities) });
       },
       (e: unknown) => {
         if (mine !== ticket.current) return;
@@ -102,6 +111,7 @@ function DigitPadView({ training }: { training: Training }) {
     ticket.current++;
     showPreview(null);
     setAnswer(null);
+    setReconstruction(null);
     setError(null);
     setDrawn(false);
   };
@@ -179,6 +189,19 @@ function DigitPadView({ training }: { training: Training }) {
             width={DIGIT_SIDE}
             height={DIGIT_SIDE}
           />
+          {reconstruct && (
+            <>
+              <span className="wg-digit__note">reconstruction</span>
+              <canvas
+                ref={reconstructionRef}
+                className="wg-digit__preview"
+                data-testid="digit-reconstruction"
+                data-ready={reconstruction !== null}
+                width={DIGIT_SIDE}
+                height={DIGIT_SIDE}
+              />
+            </>
+          )}
           <button
             type="button"
             className="wg-button"

@@ -1,13 +1,15 @@
 /**
  * The loss and accuracy chart (SVG): training-batch loss and accuracy per progress message and
  * the periodic validation, against the step, loss on the left axis (0 to its largest value)
- * and accuracy on the right (0 to 1); the step axis grows with the run. It re-renders only when the training store's history
- * changes, which the store does at most once per animation frame.
+ * and accuracy on the right (0 to 1; only for a classifier); the step axis grows with the run.
+ * It re-renders only when the training store's history changes, which the store does at most
+ * once per animation frame.
  */
 
 import { memo } from 'react';
 import type { MetricPoint } from '../state/training.js';
 import { useTraining } from './context.js';
+import { useTrainTask } from './TaskMetrics.js';
 
 const W = 272;
 const H = 126;
@@ -37,6 +39,8 @@ function pathOf(
 function LossChartView() {
   const train = useTraining((s) => s.train);
   const validation = useTraining((s) => s.validation);
+  // Accuracy (the right axis) only where the model classifies.
+  const accuracy = useTrainTask() === 'classification';
   // The x axis follows the data (to a round number of steps), so a long run's first steps
   // are not squeezed against the left edge.
   const total = useTraining((s) => s.progress?.totalSteps ?? 0);
@@ -61,7 +65,8 @@ function LossChartView() {
       height={H}
       viewBox={`0 0 ${W} ${H}`}
       role="img"
-      aria-label="Loss and accuracy by step"
+      aria-label={accuracy ? 'Loss and accuracy by step' : 'Loss by step'}
+      data-accuracy={accuracy}
     >
       {grid.map((g) => (
         <g key={g}>
@@ -75,9 +80,11 @@ function LossChartView() {
           <text className="wg-chart__tick" x={PAD.left - 4} y={yAcc(g) + 3} textAnchor="end">
             {Number((maxLoss * g).toPrecision(2))}
           </text>
-          <text className="wg-chart__tick is-acc" x={W - PAD.right + 4} y={yAcc(g) + 3}>
-            {g}
-          </text>
+          {accuracy && (
+            <text className="wg-chart__tick is-acc" x={W - PAD.right + 4} y={yAcc(g) + 3}>
+              {g}
+            </text>
+          )}
         </g>
       ))}
       <text className="wg-chart__tick" x={PAD.left} y={H - 4}>
@@ -87,14 +94,17 @@ function LossChartView() {
         {maxStep} steps
       </text>
       <path className="wg-chart__line is-loss" d={pathOf(train, (p) => p.loss, x, yLoss)} />
-      <path className="wg-chart__line is-acc" d={pathOf(train, (p) => p.accuracy, x, yAcc)} />
+      <path
+        className="wg-chart__line is-acc"
+        d={accuracy ? pathOf(train, (p) => p.accuracy, x, yAcc) : ''}
+      />
       <path
         className="wg-chart__line is-loss is-val"
         d={pathOf(validation, (p) => p.loss, x, yLoss)}
       />
       <path
         className="wg-chart__line is-acc is-val"
-        d={pathOf(validation, (p) => p.accuracy, x, yAcc)}
+        d={accuracy ? pathOf(validation, (p) => p.accuracy, x, yAcc) : ''}
       />
     </svg>
   );
@@ -102,14 +112,15 @@ function LossChartView() {
 
 export const LossChart = memo(LossChartView);
 
-/** The chart's key: which line is which. */
+/** The chart's key: which line is which (accuracy only where the model classifies). */
 export function ChartKey() {
+  const accuracy = useTrainTask() === 'classification';
   return (
-    <div className="wg-chart-key">
+    <div className="wg-chart-key" data-testid="chart-key">
       <span className="is-loss">loss</span>
       <span className="is-loss is-val">val loss</span>
-      <span className="is-acc">accuracy</span>
-      <span className="is-acc is-val">val accuracy</span>
+      {accuracy && <span className="is-acc">accuracy</span>}
+      {accuracy && <span className="is-acc is-val">val accuracy</span>}
     </div>
   );
 }

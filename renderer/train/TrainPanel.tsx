@@ -1,9 +1,10 @@
 /**
  * The Train panel: the form (data set, device, optimizer, learning rate, batch size, epochs),
  * the session controls (start, pause/resume, one step, stop, reset), progress with the time
- * left, the current loss and accuracy, the loss chart, the gradient legend and the last step's
- * lanes timeline. It trains the current document; when that is not a training graph it says
- * what is missing instead of offering to start.
+ * left, the current loss and accuracy (or the task's own metrics, TaskMetrics.tsx), the loss
+ * chart, the gradient legend and the last step's lanes timeline. It trains the current
+ * document; when that is not a training graph it says what is missing instead of offering to
+ * start.
  */
 
 import { type ReactNode, useEffect, useState } from 'react';
@@ -30,6 +31,7 @@ import { LearnedViews } from './LearnedViews.js';
 import { ChartKey, LossChart } from './LossChart.js';
 import { useTraining } from './context.js';
 import { WeightsRow } from './WeightsRow.js';
+import { TaskMetrics, plain, useTrainTask } from './TaskMetrics.js';
 import type { Host } from '../host/host.js';
 
 /** The "CPU lanes" choices: auto, then one lane up to the core count (at least 2). */
@@ -40,14 +42,6 @@ const LANE_CHOICES: readonly (number | 'auto')[] = [
     (_, i) => i + 1,
   ),
 ];
-
-/** A metric as a plain number (what the `metric-*` hooks read), or a dash before any. */
-/** A metric as a plain number: five digits, three for tiny values (they print as 7.76e-8). */
-function plain(value: number | null | undefined): string {
-  if (value === null || value === undefined || Number.isNaN(value)) return '—';
-  const tiny = value !== 0 && Math.abs(value) < 1e-4;
-  return String(Number(value.toPrecision(tiny ? 3 : 5)));
-}
 
 function duration(ms: number | null): string {
   if (ms === null) return '';
@@ -179,6 +173,7 @@ function Progress() {
   const past = useTraining((s) => scrubbedMetrics(s.views, s.train));
   const p = live && past ? { ...live, loss: past.loss, accuracy: past.accuracy } : live;
   const fraction = p && p.totalSteps > 0 ? p.step / p.totalSteps : 0;
+  const task = useTrainTask();
   return (
     <div className="wg-train__progress">
       <div className="wg-train__status">
@@ -197,24 +192,42 @@ function Progress() {
       <div className="wg-train__metrics">
         <div className="wg-metric">
           <span className="wg-metric__label">loss</span>
-          <span className="wg-metric__value is-loss" data-testid="metric-loss">
+          <span
+            className="wg-metric__value is-loss"
+            data-testid="metric-loss"
+            title={plain(p?.loss)}
+          >
             {plain(p?.loss)}
           </span>
         </div>
-        <div className="wg-metric">
-          <span className="wg-metric__label">accuracy</span>
-          <span className="wg-metric__value is-acc" data-testid="metric-accuracy">
-            {plain(p?.accuracy)}
-          </span>
-        </div>
-        <div className="wg-metric">
-          <span className="wg-metric__label">val acc</span>
-          <span className="wg-metric__value" data-testid="metric-val-accuracy">
-            {plain(p?.validation?.accuracy)}
-          </span>
-        </div>
+        {task === 'classification' ? (
+          <>
+            <div className="wg-metric">
+              <span className="wg-metric__label">accuracy</span>
+              <span className="wg-metric__value is-acc" data-testid="metric-accuracy">
+                {plain(p?.accuracy)}
+              </span>
+            </div>
+            <div className="wg-metric">
+              <span className="wg-metric__label">val acc</span>
+              <span className="wg-metric__value" data-testid="metric-val-accuracy">
+                {plain(p?.validation?.accuracy)}
+              </span>
+            </div>
+          </>
+        ) : (
+          <TaskMetrics task={task} validation={p?.validation} />
+        )}
       </div>
     </div>
+  );
+}
+
+/** The chart's title: accuracy only where the model classifies. */
+function LossTitle() {
+  const task = useTrainTask();
+  return (
+    <div className="wg-panel-title">{task === 'classification' ? 'Loss and accuracy' : 'Loss'}</div>
   );
 }
 
@@ -357,7 +370,7 @@ export function TrainPanel({ training, host }: { training: Training; host?: Host
         </p>
       )}
       <Progress />
-      <div className="wg-panel-title">Loss and accuracy</div>
+      <LossTitle />
       <LossChart />
       <ChartKey />
       <LearnedViews training={training} />
