@@ -42,3 +42,15 @@ export class NumericsError extends WiregradError {}
 export function formatShape(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;
 }
+
+/** A byte count for people: 1.5 KB, 256 GB (powers of 1024, written KB/MB/GB/TB). */
+export function formatBytes(bytes: number): string {
+  const units = ['bytes', 'KB', 'MB', 'GB', 'TB', 'PB'];
+  let v = bytes;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return u === 0 ? `${v} bytes` : `${Number(v.toPrecision(3))} ${units[u]}`;
+}

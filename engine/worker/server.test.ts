@@ -1,8 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { GraphJSON } from '../graph/ir.js';
 import type { EngineResponse } from '../protocol/messages.js';
 import { createInProcessEngineClient } from './in-process.js';
-import { createEngineServer } from './server.js';
+import { WiregradError } from '../core/errors.js';
+import { createEngineServer, failureMessage } from './server.js';
 
 const graph = (shape: number[]): GraphJSON => ({
   format: 'wiregrad.graph',
@@ -60,5 +61,58 @@ describe('EngineClient over the in-process transport', () => {
     const client = createInProcessEngineClient();
     client.close();
     await expect(client.listOps()).rejects.toThrow(/closed/);
+  });
+});
+
+describe('what a failed request says', () => {
+  it("gives the engine's own errors as they are and others by kind, never a stack trace", () => {
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    try {
+      expect(failureMessage(new WiregradError('the CPU device is out of memory'))).toBe(
+        'the CPU device is out of memory',
+      );
+      const bug = failureMessage(
+        new TypeError("cannot read properties of undefined (reading 'x')"),
+      );
+      expect(bug).toBe("TypeError: cannot read properties of undefined (reading 'x')");
+      expect(bug).not.toMatch(/\n|\bat /);
+      expect(logged).toHaveBeenCalledTimes(1); // the stack goes to the console, for a bug report
+      expect(failureMessage('plain text')).toBe('plain text');
+    } finally {
+      logged.mockRestore();
+    }
+  });
+
+  it('a training start that cannot allocate fails with the out-of-memory message', async () => {
+    const client = createInProcessEngineClient();
+    const param = (shape: number[], seed: number) => ({
+      shape,
+      dtype: 'f32',
+      init: 'kaimingUniform',
+      fanIn: 2,
+      seed,
+    });
+    // A layer of 2^31 outputs: its weight alone is 16 GB.
+    const huge = {
+      format: 'wiregrad.graph',
+      version: 1,
+      nodes: [
+        { id: 'x', op: 'input', inputs: [], attrs: { shape: [-1, 2], dtype: 'f32', role: 'data' } },
+        { id: 'y', op: 'input', inputs: [], attrs: { shape: [-1], dtype: 'i32', role: 'label' } },
+        { id: 'w', op: 'parameter', inputs: [], attrs: param([2 ** 31, 2], 1) },
+        { id: 'b', op: 'parameter', inputs: [], attrs: param([2 ** 31], 2) },
+        { id: 'fc', op: 'linear', inputs: ['x', 'w', 'b'], attrs: {} },
+        { id: 'loss', op: 'crossEntropy', inputs: ['fc', 'y'], attrs: {} },
+      ],
+      outputs: [
+        { name: 'logits', node: 'fc' },
+        { name: 'loss', node: 'loss' },
+      ],
+    } as GraphJSON;
+    const config = { optimizer: 'sgd', lr: 0.1, batchSize: 32, epochs: 1, seed: 0 } as const;
+    const start = client.startTraining(huge, 'spiral', config);
+    await expect(start).rejects.toThrow(/out of memory: a tensor of 16 GB does not fit/);
+    await expect(start).rejects.not.toThrow(/\n\s+at /);
+    client.close();
   });
 });

@@ -9,6 +9,7 @@
  * in-process.ts connects it directly to an `EngineClient` for tests.
  */
 
+import { WiregradError } from '../core/errors.js';
 import { DTYPES, isDType } from '../core/dtype.js';
 import type { GraphJSON } from '../graph/ir.js';
 import type { ClassificationSet } from '../data/synthetic.js';
@@ -417,11 +418,7 @@ export function createEngineServer(
   };
 
   const fail = (id: number, error: unknown): void =>
-    reply({
-      type: 'failed',
-      id,
-      message: error instanceof Error ? (error.stack ?? error.message) : String(error),
-    });
+    reply({ type: 'failed', id, message: failureMessage(error) });
 
   const runQueuedCheck = (): void => {
     const request = queuedCheck;
@@ -473,4 +470,16 @@ export function createEngineServer(
       }
     },
   };
+}
+
+/**
+ * What a failed request says to the person who made it: the engine's own errors as they are
+ * (they are written for people); anything else by its kind and message, never a stack trace.
+ * Unexpected errors also go to the console with their stack, for a bug report.
+ */
+export function failureMessage(error: unknown): string {
+  if (error instanceof WiregradError) return error.message;
+  if (!(error instanceof Error)) return String(error);
+  console.error(error);
+  return `${error.name}: ${error.message}`;
 }

@@ -16,6 +16,8 @@
  * it needed, and the owner gives the lane a bigger block.
  */
 
+import { WiregradError, formatBytes } from '../../core/errors.js';
+
 const PAGE = 65536;
 const ALIGN = 64;
 /** 4 GiB: the whole 32-bit address space, reserved but not committed. */
@@ -85,6 +87,14 @@ export class Heap {
     return this.memory.buffer;
   }
 
+  /** The error for an allocation that cannot be met, in words a user can act on. */
+  private outOfMemory(bytes: number, why: string): WiregradError {
+    return new WiregradError(
+      `the CPU device is out of memory: a tensor of ${formatBytes(bytes)} does not fit ` +
+        `(${formatBytes(this.liveBytes)} in use; ${why}); make the model or the batch smaller`,
+    );
+  }
+
   /** Returns the address of a block of at least `bytes` bytes, aligned to 64. */
   alloc(bytes: number): number {
     const size = Math.max(ALIGN, Math.ceil(bytes / ALIGN) * ALIGN);
@@ -96,12 +106,22 @@ export class Heap {
       const arena = this.arenaBlock;
       if (arena && end > arena.base + arena.bytes)
         throw new HeapArenaExhausted(this.liveBytes + size, arena.bytes);
-      if (end > 0xffffffff) throw new RangeError(`CPU heap exhausted allocating ${bytes} bytes`);
+      if (end > 0xffffffff) throw this.outOfMemory(bytes, 'the CPU device holds at most 4 GB');
       const have = this.memory.buffer.byteLength;
       if (end > have) {
-        // Grow geometrically so that a growing model does not grow the memory op by op.
+        // Grow geometrically so that a growing model does not grow the memory op by op; if the
+        // host refuses the doubling, ask for just what is needed.
+        const pages = (to: number) => Math.ceil((to - have) / PAGE);
         const want = Math.max(end, Math.min(have * 2, MAX_PAGES * PAGE));
-        this.memory.grow(Math.ceil((want - have) / PAGE));
+        try {
+          this.memory.grow(pages(want));
+        } catch {
+          try {
+            this.memory.grow(pages(end));
+          } catch {
+            throw this.outOfMemory(bytes, 'the host would not give the CPU device more memory');
+          }
+        }
       }
       this.top = end;
     }
