@@ -7,7 +7,7 @@
  * start.
  */
 
-import { type ReactNode, useEffect, useState } from 'react';
+import { type ReactNode, useEffect, useMemo, useState } from 'react';
 import type { TrainProgress } from '../../engine/protocol/messages.js';
 import { useDocumentState } from '../app/context.js';
 import {
@@ -59,38 +59,55 @@ function Field({ label, children }: { label: string; children: ReactNode }) {
   );
 }
 
-/** A number field that commits on blur or Enter, keeping bad text visible until fixed. */
+/** What a Train field accepts: a number > 0, or a whole number ≥ 1. */
+function fieldProblem(label: string, text: string, integer: boolean): string | null {
+  const n = Number(text);
+  const ok = text.trim() !== '' && Number.isFinite(n) && n > 0 && (!integer || Number.isInteger(n));
+  if (ok) return null;
+  const want = integer ? 'a whole number ≥ 1' : 'a number > 0';
+  return `${label} must be ${want} (it is ${text.trim() === '' ? 'empty' : `"${text}"`})`;
+}
+
+/**
+ * A number field that commits on blur or Enter. Bad text stays visible, marked, and is
+ * reported through `onProblem` (the panel says what is wrong and holds Start) until fixed.
+ */
 function NumberField({
   testId,
+  label,
   value,
-  integer,
+  integer = false,
   onCommit,
+  onProblem,
 }: {
   testId: string;
+  label: string;
   value: number;
   integer?: boolean;
   onCommit: (value: number) => void;
+  onProblem: (problem: string | null) => void;
 }) {
   const [text, setText] = useState<string | null>(null);
+  const problem = text === null ? null : fieldProblem(label, text, integer);
+  useEffect(() => onProblem(problem), [problem, onProblem]);
   const commit = (): void => {
-    if (text === null) return;
-    const n = Number(text);
-    if (Number.isFinite(n) && n > 0 && (!integer || Number.isInteger(n))) {
-      onCommit(n);
-      setText(null);
-    }
+    if (text === null || problem !== null) return;
+    onCommit(Number(text));
+    setText(null);
   };
-  const bad = text !== null && !(Number(text) > 0);
   return (
     <input
-      className={`wg-train__input wg-mono${bad ? ' has-error' : ''}`}
+      className={`wg-train__input wg-mono${problem ? ' has-error' : ''}`}
       data-testid={testId}
       inputMode="decimal"
+      aria-invalid={problem !== null}
+      title={problem ?? undefined}
       value={text ?? String(value)}
       onChange={(e) => setText(e.target.value)}
       onBlur={commit}
       onKeyDown={(e) => {
         if (e.key === 'Enter') commit();
+        if (e.key === 'Escape') setText(null);
       }}
     />
   );
@@ -111,23 +128,62 @@ function statusText(p: TrainProgress | null): string {
   return `${head} · epoch ${Math.min(p.epoch + 1, p.epochs)}/${p.epochs}`;
 }
 
-function Controls({ training, disabled }: { training: Training; disabled: boolean }) {
+/** How long "Restart?" waits for its second click. */
+const CONFIRM_MS = 4000;
+
+function Controls({
+  training,
+  disabled,
+  why,
+}: {
+  training: Training;
+  disabled: boolean;
+  /** Why Start is held (a model or field problem), for its tooltip. */
+  why: string | null;
+}) {
   const status = useTraining((s) => s.progress?.status ?? null);
+  const step = useTraining((s) => s.progress?.step ?? 0);
   const live = status === 'running' || status === 'paused';
+  // Restarting a live run throws its steps away: the first click asks, the second restarts.
+  const [confirming, setConfirming] = useState(false);
+  useEffect(() => {
+    if (!confirming) return;
+    const timer = setTimeout(() => setConfirming(false), CONFIRM_MS);
+    return () => clearTimeout(timer);
+  }, [confirming]);
+  useEffect(() => setConfirming(false), [status]);
+  const start = (): void => {
+    if (live && step > 0 && !confirming) {
+      setConfirming(true);
+      return;
+    }
+    setConfirming(false);
+    void training.start();
+  };
+  // The button for what one most likely does next is the highlighted one.
+  const primary = (yes: boolean): string => `wg-button${yes ? ' is-primary' : ''}`;
   return (
     <div className="wg-train__buttons">
       <button
         type="button"
-        className="wg-button is-primary"
+        className={`${primary(!live || confirming)}${confirming ? ' is-danger' : ''}`}
         data-testid="train-start"
         disabled={disabled}
-        onClick={() => void training.start()}
+        title={
+          why ??
+          (confirming
+            ? `Click again to discard the ${step} steps trained so far and start over (save the weights first to keep them)`
+            : live
+              ? 'Start over from freshly drawn parameters (asks first)'
+              : undefined)
+        }
+        onClick={start}
       >
-        {status === null ? 'Start' : 'Restart'}
+        {status === null ? 'Start' : confirming ? 'Restart?' : 'Restart'}
       </button>
       <button
         type="button"
-        className="wg-button"
+        className={primary(live && !confirming)}
         data-testid="train-pause"
         disabled={!live}
         onClick={() => void (status === 'running' ? training.pause() : training.resume())}
@@ -266,6 +322,22 @@ export function TrainPanel({ training, host }: { training: Training; host?: Host
   const gpu = useWebGPUAvailability();
   const error = useTraining((s) => s.error);
   const set = (patch: Partial<TrainForm>): void => training.setForm(patch);
+  // Fields whose text is not a valid value: said below the form, and Start waits for them.
+  const [fieldProblems, setFieldProblems] = useState<Record<string, string>>({});
+  const reportField = useMemo(() => {
+    const report =
+      (field: string) =>
+      (problem: string | null): void =>
+        setFieldProblems((all) => {
+          if ((all[field] ?? null) === problem) return all;
+          const next = { ...all };
+          if (problem === null) delete next[field];
+          else next[field] = problem;
+          return next;
+        });
+    return { lr: report('lr'), batchSize: report('batchSize'), epochs: report('epochs') };
+  }, []);
+  const formProblem = Object.values(fieldProblems)[0] ?? null;
   // A model that reads digit images trains on the digits, one that reads 2-D points on a 2-D
   // set: checked when the panel opens and whenever the model's input changes shape.
   const inputShape = String(dataInputShape(doc));
@@ -337,22 +409,32 @@ export function TrainPanel({ training, host }: { training: Training; host?: Host
           </select>
         </Field>
         <Field label="Learning rate">
-          <NumberField testId="train-lr" value={form.lr} onCommit={(lr) => set({ lr })} />
+          <NumberField
+            testId="train-lr"
+            label="Learning rate"
+            value={form.lr}
+            onCommit={(lr) => set({ lr })}
+            onProblem={reportField.lr}
+          />
         </Field>
         <Field label="Batch size">
           <NumberField
             testId="train-batch-size"
+            label="Batch size"
             value={form.batchSize}
             integer
             onCommit={(batchSize) => set({ batchSize })}
+            onProblem={reportField.batchSize}
           />
         </Field>
         <Field label="Epochs">
           <NumberField
             testId="train-epochs"
+            label="Epochs"
             value={form.epochs}
             integer
             onCommit={(epochs) => set({ epochs })}
+            onProblem={reportField.epochs}
           />
         </Field>
       </div>
@@ -362,7 +444,16 @@ export function TrainPanel({ training, host }: { training: Training; host?: Host
           {problem}
         </p>
       )}
-      <Controls training={training} disabled={problem !== null} />
+      {formProblem !== null && (
+        <p className="wg-train__problem" data-testid="train-form-problem" role="alert">
+          {formProblem}
+        </p>
+      )}
+      <Controls
+        training={training}
+        disabled={problem !== null || formProblem !== null}
+        why={problem ?? formProblem}
+      />
       {host && <WeightsRow training={training} host={host} />}
       {error !== null && (
         <p className="wg-train__problem" data-testid="train-error">
