@@ -9,7 +9,7 @@
 
 import { type ReactNode, useEffect, useMemo, useState } from 'react';
 import type { TrainProgress } from '../../engine/protocol/messages.js';
-import { useDocumentState } from '../app/context.js';
+import { useAnalysis, useDocumentState } from '../app/context.js';
 import {
   DATASET_NAMES,
   type DevicePolicy,
@@ -119,7 +119,10 @@ function statusText(p: TrainProgress | null): string {
     p.status === 'running'
       ? 'Training'
       : p.status === 'paused'
-        ? 'Paused'
+        ? // Paused before any step: weights were loaded (opened, imported) and wait for Train.
+          p.step === 0
+          ? 'Ready'
+          : 'Paused'
         : p.status === 'done'
           ? 'Done'
           : p.status === 'stopped'
@@ -188,7 +191,7 @@ function Controls({
         disabled={!live}
         onClick={() => void (status === 'running' ? training.pause() : training.resume())}
       >
-        {status === 'paused' ? 'Resume' : 'Pause'}
+        {status === 'paused' ? (step === 0 ? 'Train' : 'Resume') : 'Pause'}
       </button>
       <button
         type="button"
@@ -317,7 +320,15 @@ export function GradLegend() {
 
 export function TrainPanel({ training, host }: { training: Training; host?: Host }) {
   const doc = useDocumentState((s) => s.doc);
-  const problem = trainingProblem(doc);
+  const analysisProblem = useAnalysis((a) => {
+    const errors = [...a.problems.entries()].flatMap(([node, list]) =>
+      list.filter((p) => p.severity === 'error').map((p) => ({ node, message: p.message })),
+    );
+    if (errors.length === 0) return null;
+    const more = errors.length > 1 ? ` (and ${errors.length - 1} more)` : '';
+    return `Fix the model first: '${errors[0]!.node}': ${errors[0]!.message}${more}`;
+  });
+  const problem = trainingProblem(doc) ?? analysisProblem;
   const form = useTraining((s) => s.form);
   const gpu = useWebGPUAvailability();
   const error = useTraining((s) => s.error);

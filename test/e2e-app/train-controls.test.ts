@@ -109,4 +109,22 @@ describe('the Train panel controls', { timeout: 45_000 }, () => {
     );
     await stopTraining(page);
   });
+
+  it('holds Start while the model has a problem, naming it', async () => {
+    await loadTemplate(page, 'mlp');
+    await page.getByTestId('node-x').click();
+    await setField(page, 'inspector-attr-shape', 'N, 3'); // fc1 takes 2 features
+    await page.getByTestId('tab-train').click();
+    await page
+      .getByTestId('train-problem')
+      .filter({ hasText: "Fix the model first: 'fc1'" })
+      .waitFor();
+    expect(await page.getByTestId('train-start').isDisabled()).toBe(true);
+    await page.getByTestId('tab-inspector').click();
+    await page.getByTestId('node-x').click();
+    await setField(page, 'inspector-attr-shape', 'N, 2');
+    await page.getByTestId('tab-train').click();
+    await page.getByTestId('train-problem').waitFor({ state: 'detached' });
+    expect(await page.getByTestId('train-start').isEnabled()).toBe(true);
+  });
 });

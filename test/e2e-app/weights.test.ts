@@ -158,6 +158,9 @@ describe('trained weights beside the notebook', { timeout: TEST_TIMEOUT }, () =>
     // Evaluated at once on the held-out set: the trained model (a fresh one scores about 1/3).
     await waitForNumber(page, '[data-testid="metric-val-accuracy"]', { atLeast: 0.88 });
     expect(Number(await textOf(page, 'train-step-count'))).toBe(0);
+    // Nothing trained here yet: ready, with Train (not Resume) to go on from those weights.
+    expect(await textOf(page, 'train-status')).toMatch(/^Ready · epoch 1\//);
+    expect(await textOf(page, 'train-pause')).toBe('Train');
     await screenshot(page, 'weights-loaded');
     // Export offers those weights.
     await page.keyboard.press('Control+e');
