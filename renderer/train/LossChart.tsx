@@ -36,6 +36,17 @@ function pathOf(
   return d;
 }
 
+/** The smallest round number (1, 1.5, 2, 2.5, 3, 4, 5, 6 or 8 times a power of ten) ≥ v. */
+export function roundStep(v: number): number {
+  if (!(v > 0) || !Number.isFinite(v)) return 1;
+  const power = 10 ** Math.floor(Math.log10(v));
+  for (const m of [1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10]) {
+    const step = Number((m * power).toPrecision(3));
+    if (step >= v * (1 - 1e-9)) return step;
+  }
+  return 10 * power;
+}
+
 function LossChartView() {
   const train = useTraining((s) => s.train);
   const validation = useTraining((s) => s.validation);
@@ -49,7 +60,8 @@ function LossChartView() {
   let maxLoss = 0;
   for (const p of train) if (Number.isFinite(p.loss)) maxLoss = Math.max(maxLoss, p.loss);
   for (const p of validation) if (Number.isFinite(p.loss)) maxLoss = Math.max(maxLoss, p.loss);
-  maxLoss = maxLoss > 0 ? maxLoss * 1.05 : 1;
+  // Four equal steps of a round size, so the loss ticks read 0.3, 0.6, 0.9, 1.2.
+  maxLoss = 4 * roundStep((maxLoss > 0 ? maxLoss * 1.02 : 1) / 4);
   const iw = W - PAD.left - PAD.right;
   const ih = H - PAD.top - PAD.bottom;
   const x = (step: number): number => PAD.left + (step / maxStep) * iw;
@@ -78,7 +90,7 @@ function LossChartView() {
             y2={yAcc(g)}
           />
           <text className="wg-chart__tick" x={PAD.left - 4} y={yAcc(g) + 3} textAnchor="end">
-            {Number((maxLoss * g).toPrecision(2))}
+            {Number((maxLoss * g).toPrecision(3))}
           </text>
           {accuracy && (
             <text className="wg-chart__tick is-acc" x={W - PAD.right + 4} y={yAcc(g) + 3}>
