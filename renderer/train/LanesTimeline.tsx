@@ -17,6 +17,8 @@ import { laneLabel } from './timeline-rows.js';
 import { useTraining, useTrainingController } from './context.js';
 
 const W = 272;
+/** The lane names' column: bars start to its right, so they never cover a name. */
+const LABEL_W = 38;
 const ROW = 18;
 const AXIS = 14;
 const SVG_NS = 'http://www.w3.org/2000/svg';
@@ -30,7 +32,7 @@ const escape = (s: string): string => s.replace(/[&<>"]/g, (c) => `&#${c.charCod
 
 /** The SVG markup of the lanes and bars (values only from the engine's plain data). */
 function markup(timeline: readonly TimelineEntry[], lanes: readonly number[], end: number): string {
-  const x = (t: number): number => (t / end) * (W - 2);
+  const x = (t: number): number => LABEL_W + (t / end) * (W - LABEL_W - 2);
   const rows = new Map(lanes.map((lane, row) => [lane, row]));
   let out = '';
   lanes.forEach((lane, row) => {
@@ -100,6 +102,9 @@ function LanesTimelineView() {
         }}
       >
         <g ref={bars} />
+        <text className="wg-chart__tick" x={LABEL_W} y={height - 3}>
+          0
+        </text>
         <text className="wg-chart__tick" x={W - 2} y={height - 3} textAnchor="end">
           {end.toFixed(2)} ms
         </text>
