@@ -449,7 +449,6 @@ export function TrainPanel({ training, host }: { training: Training; host?: Host
           />
         </Field>
       </div>
-      <DeviceNote policy={form.device} gpu={gpu} />
       {problem !== null && (
         <p className="wg-train__problem" data-testid="train-problem">
           {problem}
@@ -466,6 +465,9 @@ export function TrainPanel({ training, host }: { training: Training; host?: Host
         why={problem ?? formProblem}
       />
       {host && <WeightsRow training={training} host={host} />}
+      {/* Below the buttons: the engine's note on lanes and devices arrives after Start, and
+          must not push the buttons down under the pointer. */}
+      <DeviceNote policy={form.device} gpu={gpu} />
       {error !== null && (
         <p className="wg-train__problem" data-testid="train-error">
           {error}
