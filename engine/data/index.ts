@@ -9,7 +9,9 @@ export {
   circles,
   xor,
   gaussians,
+  sine,
   type ClassificationSet,
+  type RegressionSet,
   type SyntheticOptions,
 } from './synthetic.js';
 export {

@@ -27,11 +27,58 @@ function countClasses(labels: ArrayLike<number>, classes: number): number[] {
 /** Rounds for display without hiding small values (4 significant digits). */
 const shown = (v: number): number => (Number.isInteger(v) ? v : Number(v.toPrecision(4)));
 
+/** What the built-in regression sets hold, in words (their default options). */
+const REGRESSION_NOTES: Readonly<Record<string, string>> = {
+  sine: 'y = sin(x) plus Gaussian noise (std 0.1), x uniform in [−3, 3]',
+};
+
+/**
+ * A preview of a synthetic set of numbers to predict (`x` [n, features] f32, `y` [n, 1] f32):
+ * its first rows (the points are in random order), one example's shapes, no class counts.
+ */
+export function previewRegressionSet(
+  name: string,
+  set: Pick<ClassificationSet, 'x' | 'y'>,
+): DataPreview {
+  const x = set.x.dataSync();
+  const y = set.y.dataSync();
+  const n = set.x.shape[0] ?? 0;
+  const width = set.x.shape[1] ?? 1;
+  const rows: (number | string)[][] = [];
+  for (let i = 0; i < Math.min(PREVIEW_ROWS, n); i++) {
+    const row: (number | string)[] = [];
+    for (let j = 0; j < width; j++) row.push(shown(x[i * width + j]!));
+    row.push(shown(y[i]!));
+    rows.push(row);
+  }
+  const described = REGRESSION_NOTES[name];
+  return {
+    name,
+    kind: 'tabular',
+    task: 'regression',
+    examples: n,
+    features: { shape: set.x.shape.slice(1), dtype: set.x.dtype },
+    labels: { shape: set.y.shape.slice(1), dtype: set.y.dtype },
+    columns: [...(width === 1 ? ['x'] : Array.from({ length: width }, (_, j) => `x${j}`)), 'y'],
+    rows,
+    images: null,
+    classes: [],
+    classCounts: [],
+    notes: [
+      ...(described ? [described] : []),
+      'numbers to predict (a regression): train a model with an f32 label input [N, 1] and ' +
+        'an MSE loss (Templates → Regression: fit a curve)',
+    ],
+  };
+}
+
 /**
  * A preview of a synthetic 2-D set (`x` [n, 2] f32, `y` [n] i32). Its points are grouped by
  * class, so the rows shown are spread evenly over the set rather than all of the first class.
+ * A set whose targets are numbers (f32) is previewed as a regression (`previewRegressionSet`).
  */
 export function previewClassificationSet(name: string, set: ClassificationSet): DataPreview {
+  if (set.y.dtype === 'f32') return previewRegressionSet(name, set);
   const x = set.x.dataSync();
   const y = set.y.dataSync();
   const n = y.length;

@@ -3,7 +3,8 @@
  * interleaved arms), `moons` and `circles` (as scikit-learn's make_moons/make_circles),
  * `xor` (quadrants) and `gaussians` (blobs on a circle). Each returns x [n, 2] f32, labels
  * y [n] i32 and the class count; the same options give the same points on every run. Points
- * are grouped by class; shuffle with a DataLoader or trainTestSplit.
+ * are grouped by class; shuffle with a DataLoader or trainTestSplit. One regression set,
+ * `sine`, gives numbers to predict instead: x [n, 1] and y = sin(x) + noise [n, 1], both f32.
  */
 
 import { WiregradError } from '../core/errors.js';
@@ -178,4 +179,37 @@ export function gaussians(
       out.push(cx + std * rng.normal(), cy + std * rng.normal(), j);
   }
   return out.build(classes);
+}
+
+/** A set of numbers to predict: inputs x [n, features] f32 and targets y [n, 1] f32. */
+export interface RegressionSet {
+  readonly x: Tensor;
+  readonly y: Tensor;
+}
+
+/**
+ * A noisy sine curve to fit (a 1-D regression): x uniform in [−range, range] (default 3, so
+ * about one period), y = amplitude·sin(x) (amplitude default 1) plus Gaussian noise of std
+ * `noise` (default 0.1). Shapes x [n, 1] and y [n, 1], both f32; points in random order.
+ */
+export function sine(
+  n: number,
+  options: SyntheticOptions & { readonly amplitude?: number; readonly range?: number } = {},
+): RegressionSet {
+  const { noise = 0.1, amplitude = 1, range = 3, seed = 0 } = options;
+  checkCount('sine', n, 1);
+  if (!(range > 0 && Number.isFinite(range)))
+    throw new WiregradError(`sine: range must be a positive number, got ${range}`);
+  if (!(noise >= 0)) throw new WiregradError(`sine: noise must be 0 or more, got ${noise}`);
+  const rng = new HostRandom(seed);
+  const xs = new Float32Array(n);
+  const ys = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    xs[i] = rng.range(-range, range);
+    ys[i] = amplitude * Math.sin(xs[i]!) + noise * rng.normal();
+  }
+  return {
+    x: tensor(xs, { shape: [n, 1], dtype: 'f32' }),
+    y: tensor(ys, { shape: [n, 1], dtype: 'f32' }),
+  };
 }

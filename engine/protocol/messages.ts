@@ -103,10 +103,11 @@ export type TeachMove = 'teach/forward' | 'teach/backward' | 'teach/back' | 'tea
 // ---- training -----------------------------------------------------------------------------
 
 /**
- * The data sets a session can train on: the synthetic 2-D classification sets, and `mnist`, a
- * small subset of the MNIST digits (28×28 pixels in 0..1) that the app ships as a file.
+ * The data sets a session can train on: the synthetic 2-D classification sets, `sine` (a 1-D
+ * regression: x [N, 1], y = sin(x) + noise [N, 1] f32), and `mnist`, a small subset of the
+ * MNIST digits (28×28 pixels in 0..1) that the app ships as a file.
  */
-export type DatasetName = 'spiral' | 'moons' | 'circles' | 'xor' | 'gaussians' | 'mnist';
+export type DatasetName = 'spiral' | 'moons' | 'circles' | 'xor' | 'gaussians' | 'sine' | 'mnist';
 
 /** A CSV file the user uploaded, to preview or train on. */
 export interface CsvUpload {
@@ -241,6 +242,32 @@ export interface DecisionBoundary {
   readonly labels: Uint8Array;
 }
 
+/**
+ * What a regression learned, in the target's own units. `curve` (one input feature): the
+ * model's prediction at `xs` (ascending, evenly spread over the data's x range) with the
+ * training points (x, y). `scatter` (several features): the validation rows as points
+ * (actual, predicted), and `xs`/`predicted` the two ends of the line predicted = actual.
+ * `bounds` frame points and line.
+ */
+export interface RegressionCurve {
+  readonly kind: 'curve' | 'scatter';
+  /** The step whose weights made it; a reset starts again from 0, so see `version`. */
+  readonly step: number;
+  /** Grows with every change of the weights (steps and resets). */
+  readonly version: number;
+  readonly bounds: {
+    readonly xMin: number;
+    readonly xMax: number;
+    readonly yMin: number;
+    readonly yMax: number;
+  };
+  readonly xs: Float32Array;
+  /** The model's output at each of `xs` (`scatter`: the line's ends, equal to `xs`). */
+  readonly predicted: Float32Array;
+  /** The points, interleaved: training (x, y), or validation (actual, predicted). */
+  readonly points: Float32Array;
+}
+
 /** Counts of (true class, predicted class) over the validation split. */
 export interface ConfusionMatrix {
   readonly step: number;
@@ -308,6 +335,11 @@ export interface TrainProgress {
   readonly boundary?: DecisionBoundary;
   /** A fresh confusion matrix on the validation split, after validations. */
   readonly confusion?: ConfusionMatrix;
+  /**
+   * A fresh view of a regression (its fitted curve, or predicted against actual), sent a few
+   * times a second like the boundary.
+   */
+  readonly curve?: RegressionCurve;
   /** Set when training stopped at an error. */
   readonly error?: string;
   /** The cross-device edges of the session's placement (absent or empty on one device). */

@@ -1,6 +1,9 @@
 /**
  * What a training session's model has learned, for the app's views: the decision boundary of a
- * 2-D classifier (the model evaluated on a grid over the data), the confusion matrix on the
+ * 2-D classifier (the model evaluated on a grid over the data), the fitted curve of a 1-D
+ * regression (the model evaluated along the data's x range) or, for a regression of several
+ * features, its predictions against the validation targets (regression-curve.ts; both on the
+ * boundary's schedule), the confusion matrix on the
  * validation split, and predictions for examples the user gives ("try the model"). Each runs on
  * the session's current weights. `collect` is called with every progress message and adds a
  * fresh boundary or matrix only when the weights changed since the last one, and while
@@ -14,7 +17,12 @@
 import { WiregradError } from '../core/errors.js';
 import type { ClassificationSet } from '../data/synthetic.js';
 import type { Graph } from '../graph/graph.js';
-import type { ConfusionMatrix, DecisionBoundary, TrainStatus } from '../protocol/messages.js';
+import type {
+  ConfusionMatrix,
+  DecisionBoundary,
+  RegressionCurve,
+  TrainStatus,
+} from '../protocol/messages.js';
 import type { Tensor } from '../tensor.js';
 import {
   countConfusion,
@@ -26,6 +34,17 @@ import {
   summariseProbabilities,
   type GridBounds,
 } from './predict.js';
+import {
+  CURVE_MAX_POINTS,
+  CURVE_POINTS,
+  SCATTER_MAX_ROWS,
+  type CurveBounds,
+  curveBounds,
+  curveXs,
+  predictValues,
+  scatterOf,
+} from './regression-curve.js';
+import type { TargetScale } from './training-task.js';
 
 /** Cells per side of the decision-boundary grid (the canvas smooths it). */
 export const GRID_SIZE = 48;
@@ -54,6 +73,8 @@ export interface LearnedViewsSource {
   readonly validationStep: () => number | null;
   readonly train: ClassificationSet;
   readonly validation: ClassificationSet;
+  /** A regression target's standardisation: the curve is drawn in the target's own units. */
+  readonly targetScale?: TargetScale;
   /** The clock (performance.now by default). */
   readonly now?: () => number;
 }
@@ -61,6 +82,7 @@ export interface LearnedViewsSource {
 export interface LearnedViewsUpdate {
   readonly boundary?: DecisionBoundary;
   readonly confusion?: ConfusionMatrix;
+  readonly curve?: RegressionCurve;
 }
 
 export class LearnedViews {
@@ -68,11 +90,19 @@ export class LearnedViews {
   private readonly now: () => number;
   private readonly features: number;
   private twoD: boolean;
+  /** A regression of one feature to one number: its fitted curve can be drawn. */
+  private oneD: boolean;
+  /** A regression of several features: its predictions against the validation targets. */
+  private scatter: boolean;
+  /** Those targets, in their own units (the validation rows' first SCATTER_MAX_ROWS). */
+  private readonly validationTargets: Float32Array;
   private classifier: boolean;
   private readonly points: Float32Array;
   private readonly pointLabels: Uint8Array;
   private readonly bounds: GridBounds;
   private readonly grid: Float32Array;
+  private readonly curveFrame: CurveBounds;
+  private readonly curveX: Float32Array;
   private readonly validationX: Float32Array;
   private readonly validationY: Int32Array;
   /** Grows whenever the weights change (a step, a reset). */
@@ -96,12 +126,17 @@ export class LearnedViews {
     this.features = data.features;
     this.classifier = data.classifier;
     this.twoD = data.twoD;
+    this.oneD = data.oneD;
+    this.scatter = data.scatter;
+    this.validationTargets = data.validationTargets;
     this.points = data.points;
     this.pointLabels = data.pointLabels;
     this.validationX = data.validationX;
     this.validationY = data.validationY;
     this.bounds = gridBounds(this.points);
     this.grid = this.twoD ? gridPoints(this.bounds, GRID_SIZE) : new Float32Array(0);
+    this.curveFrame = curveBounds(this.oneD ? this.points : new Float32Array(0));
+    this.curveX = this.oneD ? curveXs(this.curveFrame, CURVE_POINTS) : new Float32Array(0);
   }
 
   /**
@@ -113,6 +148,9 @@ export class LearnedViews {
       features: 0,
       classifier: false,
       twoD: false,
+      oneD: false,
+      scatter: false,
+      validationTargets: new Float32Array(0),
       points: new Float32Array(0),
       pointLabels: new Uint8Array(0),
       validationX: new Float32Array(0),
@@ -125,17 +163,36 @@ export class LearnedViews {
       const classifier = io.labelDType === 'i32';
       const x = source.train.x;
       const twoD = classifier && x.rank === 2 && x.shape[1] === 2 && features === 2;
+      const regression = io.labelDType === 'f32';
+      const oneD = regression && x.rank === 2 && x.shape[1] === 1 && features === 1;
+      const rows = Math.min(SCATTER_MAX_ROWS, source.validation.x.shape[0] ?? 0);
+      const scatter = regression && !oneD && rows > 0 && features > 0;
+      const scale = source.targetScale ?? { mean: 0, std: 1 };
       return {
         features,
         classifier,
         twoD,
-        points: twoD ? Float32Array.from(x.dataSync()) : none.points,
+        oneD,
+        scatter,
+        validationTargets: scatter
+          ? Float32Array.from(
+              source.validation.y.dataSync().subarray(0, rows),
+              (t) => t * scale.std + scale.mean,
+            )
+          : none.validationTargets,
+        points: twoD
+          ? Float32Array.from(x.dataSync())
+          : oneD
+            ? LearnedViews.curvePoints(x, source.train.y, source.targetScale)
+            : none.points,
         pointLabels: twoD
           ? Uint8Array.from(source.train.y.dataSync(), (v) => Math.min(255, Math.max(0, v)))
           : none.pointLabels,
         validationX: classifier
           ? Float32Array.from(source.validation.x.dataSync())
-          : none.validationX,
+          : scatter
+            ? Float32Array.from(source.validation.x.dataSync().subarray(0, rows * features))
+            : none.validationX,
         validationY: classifier
           ? Int32Array.from(source.validation.y.dataSync())
           : none.validationY,
@@ -143,6 +200,25 @@ export class LearnedViews {
     } catch {
       return none;
     }
+  }
+
+  /** The first CURVE_MAX_POINTS training points (x, target in its own units) interleaved. */
+  private static curvePoints(x: Tensor, y: Tensor, scale?: TargetScale): Float32Array {
+    const xs = x.dataSync();
+    const ys = y.dataSync();
+    const n = Math.min(CURVE_MAX_POINTS, xs.length, ys.length);
+    const { mean, std } = scale ?? { mean: 0, std: 1 };
+    const out = new Float32Array(2 * n);
+    for (let i = 0; i < n; i++) {
+      out[2 * i] = xs[i]!;
+      out[2 * i + 1] = ys[i]! * std + mean;
+    }
+    return out;
+  }
+
+  /** Whether the model fits one number to one feature (a curve can be drawn). */
+  get curved(): boolean {
+    return this.oneD;
   }
 
   /** Whether the model takes 2-D points (a decision boundary can be drawn). */
@@ -167,15 +243,21 @@ export class LearnedViews {
     this.forced = false;
     const now = this.now();
     const running = status === 'running';
-    const update: { boundary?: DecisionBoundary; confusion?: ConfusionMatrix } = {};
+    const update: {
+      boundary?: DecisionBoundary;
+      confusion?: ConfusionMatrix;
+      curve?: RegressionCurve;
+    } = {};
     try {
       if (
-        this.twoD &&
+        (this.twoD || this.oneD || this.scatter) &&
         (forced ||
           (this.boundaryVersion !== this.version &&
             (!running || now - this.boundaryAt >= this.boundaryWait)))
       ) {
-        update.boundary = this.boundary();
+        if (this.twoD) update.boundary = this.boundary();
+        else if (this.oneD) update.curve = this.curve();
+        else update.curve = this.predictedAgainstActual();
         this.boundaryVersion = this.version;
         this.boundaryAt = now;
         this.boundaryWait = Math.max(BOUNDARY_MS, COST_FACTOR * (this.now() - now));
@@ -200,9 +282,12 @@ export class LearnedViews {
         this.confusionValidation = validated;
       }
     } catch {
-      // A model whose output is not [N, classes] has no class views; training goes on.
+      // A model whose output is not [N, classes] (or one number for a curve) has no such
+      // views; training goes on.
       this.classifier = false;
       this.twoD = false;
+      this.oneD = false;
+      this.scatter = false;
       return {};
     }
     return update;
@@ -231,6 +316,34 @@ export class LearnedViews {
       confidence,
       points: this.points,
       labels: this.pointLabels,
+    };
+  }
+
+  private curve(): RegressionCurve {
+    const scale = this.source.targetScale;
+    return {
+      kind: 'curve',
+      step: this.seenStep,
+      version: this.version,
+      bounds: this.curveFrame,
+      xs: this.curveX,
+      predicted: predictValues(this.source.graph, this.source.params(), this.curveX, scale),
+      points: this.points,
+    };
+  }
+
+  private predictedAgainstActual(): RegressionCurve {
+    const { graph, params, targetScale } = this.source;
+    const predicted = predictValues(graph, params(), this.validationX, targetScale);
+    const { points, bounds, xs, line } = scatterOf(this.validationTargets, predicted);
+    return {
+      kind: 'scatter',
+      step: this.seenStep,
+      version: this.version,
+      bounds,
+      xs,
+      predicted: line,
+      points,
     };
   }
 

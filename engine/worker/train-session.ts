@@ -25,7 +25,7 @@ import type { DeviceName } from '../backend/backend.js';
 import { WiregradError } from '../core/errors.js';
 import { isFloat } from '../core/dtype.js';
 import type { ClassificationSet } from '../data/synthetic.js';
-import { circles, gaussians, moons, spiral, xor } from '../data/synthetic.js';
+import { circles, gaussians, moons, sine, spiral, xor } from '../data/synthetic.js';
 import { DataLoader } from '../data/loader.js';
 import { TensorDataset } from '../data/dataset.js';
 import { Graph } from '../graph/graph.js';
@@ -52,6 +52,7 @@ import {
   checkTaskData,
   reconstructionSets,
   regressionMetrics,
+  targetsShapedForLabel,
   trainTaskOf,
   withReconstructionTarget,
 } from './training-task.js';
@@ -77,9 +78,16 @@ import type {
   TimelineEntry,
 } from '../protocol/messages.js';
 
-export const DATASETS: readonly DatasetName[] = ['spiral', 'moons', 'circles', 'xor', 'gaussians'];
+export const DATASETS: readonly DatasetName[] = [
+  'spiral',
+  'moons',
+  'circles',
+  'xor',
+  'gaussians',
+  'sine',
+];
 
-/** Makes a named data set of n points. */
+/** Makes a named data set of n points (`sine`: f32 targets [n, 1] to predict, no classes). */
 export function makeDataset(name: DatasetName, n: number, seed: number): ClassificationSet {
   switch (name) {
     case 'spiral':
@@ -92,6 +100,8 @@ export function makeDataset(name: DatasetName, n: number, seed: number): Classif
       return xor(n, { seed, noise: 0.1 });
     case 'gaussians':
       return gaussians(n, { seed });
+    case 'sine':
+      return { ...sine(n, { seed }), classes: 0 };
     case 'mnist':
       throw new WiregradError(
         "the 'mnist' digits are read from the app's digits file: pass them as the session's data",
@@ -245,6 +255,8 @@ export class TrainSession {
     if (this.task === 'reconstruction') sets = reconstructionSets(sets);
     else
       try {
+        // A built-in regression set's targets [n, 1] go flat for a label input [N].
+        if (!options.data) sets = targetsShapedForLabel(this.graph, sets);
         checkTaskData(this.graph, this.task, sets, `the '${dataset}' data set`);
       } catch (e) {
         dispose([sets.train.x, sets.train.y, sets.validation.x, sets.validation.y]);
@@ -275,6 +287,7 @@ export class TrainSession {
       validationStep: () => this.validationResult?.step ?? null,
       train: this.train,
       validation: this.validation,
+      targetScale: this.targetScale,
     });
     this.views = options.views ?? true;
     this.histogramEvery = Math.max(1, Math.floor(options.histogramEvery ?? HISTOGRAM_EVERY));

@@ -118,16 +118,48 @@ export function checkTaskData(graph: Graph, task: TrainTask, sets: TaskSets, sou
   if (task === 'regression' && y.dtype !== 'f32')
     throw new WiregradError(
       `this model's label input '${label.id}' takes numbers (f32), so it predicts a number ` +
-        `(a regression), but ${source} has class labels: train it on a CSV whose target column ` +
-        'holds numbers (upload one in the Data tab), or make the label input int32 with a ' +
-        'crossEntropy loss to classify',
+        `(a regression), but ${source} has class labels: train it on the 'sine' data set ` +
+        '(a curve to fit, one x per example) or on a CSV whose target column holds numbers ' +
+        '(upload one in the Data tab), or make the label input int32 with a crossEntropy loss ' +
+        'to classify',
     );
+  if (task === 'regression') {
+    const data = dataInput(graph);
+    const wants = data ? perExample(data.attrs['shape'] as readonly number[]) : 0;
+    const has = perExample(sets.train.x.shape);
+    if (data && wants !== has)
+      throw new WiregradError(
+        `${source} has ${has} feature${has === 1 ? '' : 's'} per example, but this model's ` +
+          `input '${data.id}' takes ${wants}: set its shape to [N, ${has}]`,
+      );
+  }
   if (task === 'classification' && y.dtype === 'f32')
     throw new WiregradError(
       `${source} has numbers to predict (a regression), but this model's label input ` +
         `'${label.id}' takes class indices (int32): make the label input f32 and the loss an ` +
-        'MSE loss (mseLoss), or pick a column of classes as the target in the Data tab',
+        'MSE loss (mseLoss), or choose a data set of classes (spiral, moons …) or a column ' +
+        'of classes as the target in the Data tab',
     );
+}
+
+/**
+ * The sets with a regression's targets shaped like the model's label input: a built-in set's
+ * targets are [n, 1], a label input [N] takes them flat (an MSE of [N, 1] against [N] would
+ * broadcast to [N, N]). Other sets are returned as they are; replaced targets are freed.
+ */
+export function targetsShapedForLabel(graph: Graph, sets: TaskSets): TaskSets {
+  const label = labelInput(graph);
+  const shape = label?.attrs['shape'];
+  if (!label || label.attrs['dtype'] !== 'f32' || !Array.isArray(shape) || shape.length !== 1)
+    return sets;
+  const flat = (set: ClassificationSet): ClassificationSet => {
+    if (set.y.dtype !== 'f32' || set.y.rank !== 2 || set.y.shape[1] !== 1) return set;
+    const n = set.y.shape[0]!;
+    const y = tensor(Float32Array.from(set.y.dataSync()), { shape: [n], dtype: 'f32' });
+    dispose(set.y);
+    return { ...set, y };
+  };
+  return { ...sets, train: flat(sets.train), validation: flat(sets.validation) };
 }
 
 /**

@@ -101,7 +101,7 @@ function Shell({
     () => ({
       editor,
       files,
-      fitView: () => void flow.fitView({ padding: 0.15, maxZoom: 1.1, duration: 200 }),
+      fitView: () => editor.requestFit(),
       zoom: (direction) => void (direction === 'in' ? flow.zoomIn() : flow.zoomOut()),
       measuredSizes: () =>
         new Map(

@@ -1,6 +1,8 @@
 /**
  * The status line: whether the engine worker is ready and checking, how many problems the
- * model has, the model's size, and the last file message.
+ * model has, the model's size, and the last file message: one line, cut with an ellipsis (the
+ * whole text in its tooltip), never squeezing the items on the left. A file error also shows in
+ * full in a notice above the status bar until it is dismissed or replaced.
  */
 
 import { useStore } from 'zustand';
@@ -29,6 +31,7 @@ export function StatusBar({ files }: { files: Files }) {
     ),
   );
   const message = useStore(files.state, (s) => s.message);
+  const isError = useStore(files.state, (s) => s.messageKind === 'error');
   const error = engineError ?? (catalog?.startsWith('Engine failed') ? catalog : null);
   return (
     <footer className="wg-status" data-testid="status">
@@ -53,10 +56,41 @@ export function StatusBar({ files }: { files: Files }) {
       <span>{formatCount(params)} parameters</span>
       <span className="wg-status__spacer" />
       {message && (
-        <span className="wg-status__message" data-testid="status-message">
+        <span
+          className={`wg-status__message${isError ? ' is-error' : ''}`}
+          data-testid="status-message"
+          title={message}
+        >
           {message}
         </span>
       )}
+      {message && isError && <FileNotice text={message} onDismiss={() => files.dismissMessage()} />}
     </footer>
+  );
+}
+
+/** A file error in full, with a button (or Escape while it has focus) that dismisses it. */
+function FileNotice({ text, onDismiss }: { text: string; onDismiss: () => void }) {
+  return (
+    <div
+      className="wg-file-notice"
+      role="alert"
+      data-testid="file-notice"
+      onKeyDown={(e) => {
+        if (e.key === 'Escape') onDismiss();
+      }}
+    >
+      <span className="wg-file-notice__text">{text}</span>
+      <button
+        type="button"
+        className="wg-file-notice__close"
+        aria-label="Dismiss"
+        title="Dismiss"
+        data-testid="file-notice-dismiss"
+        onClick={onDismiss}
+      >
+        ×
+      </button>
+    </div>
   );
 }

@@ -3,7 +3,7 @@
  * undo, the templates menu, and layout commands. Buttons run registered actions (actions.ts).
  */
 
-import { useEffect, useRef, useState } from 'react';
+import { useCallback, useRef, useState } from 'react';
 import { useStore } from 'zustand';
 import { ViewSwitch } from '../notebook/NotebookView.js';
 import { TEMPLATES } from '../state/templates.js';
@@ -11,6 +11,7 @@ import { CodeButtons } from '../teach/CodeDialog.js';
 import { LessonMenuItems } from '../teach/LessonMenuItems.js';
 import { type ActionContext, getAction } from './actions.js';
 import { useDocumentState, useEditor } from './context.js';
+import { useMenuDismiss } from './use-menu-dismiss.js';
 
 function ActionButton({
   name,
@@ -54,17 +55,13 @@ function TemplatesMenu() {
   const editor = useEditor();
   const [open, setOpen] = useState(false);
   const menu = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    if (!open) return;
-    const close = (e: MouseEvent) => {
-      if (!menu.current?.contains(e.target as Node)) setOpen(false);
-    };
-    window.addEventListener('mousedown', close);
-    return () => window.removeEventListener('mousedown', close);
-  }, [open]);
+  const button = useRef<HTMLButtonElement>(null);
+  const close = useCallback(() => setOpen(false), []);
+  useMenuDismiss(open, close, menu, button);
   return (
     <div className="wg-menu" ref={menu}>
       <button
+        ref={button}
         type="button"
         className={`wg-button${open ? ' is-active' : ''}`}
         data-testid="templates-menu"
@@ -123,8 +120,12 @@ export function Toolbar({ ctx }: { ctx: ActionContext }) {
         </svg>
         <span className="wg-brand__name">Wiregrad</span>
       </div>
-      <div className="wg-docname" title={file.file?.name ?? 'Not saved yet'}>
-        <span>{name}</span>
+      <div
+        className="wg-docname"
+        data-testid="doc-name"
+        title={`${name} · ${file.file?.name ?? 'not saved yet'}`}
+      >
+        <span className="wg-docname__text">{name}</span>
         {dirty && (
           <span className="wg-dirty" title="Unsaved changes">
             ●

@@ -6,8 +6,10 @@
 
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { Host, HostFile, OpenedFile, WeightsToSave } from '../host/host.js';
+import { importJupyter, jupyterImportMessage } from '../notebook/jupyter-import.js';
 import {
   modelFileName,
+  notModelText,
   notebookNameFor,
   parseModel,
   placeholderNotice,
@@ -41,8 +43,25 @@ export interface FileState {
   readonly file: HostFile | null;
   /** The document revision last saved or opened. */
   readonly savedRevision: number;
-  /** The last problem opening or saving, for the status bar. */
+  /**
+   * The last file message (opened, saved, a problem opening or saving), for the status bar. An
+   * 'info' message clears itself after a while; an 'error' stays until dismissed or replaced.
+   */
   readonly message: string | null;
+  readonly messageKind: 'info' | 'error';
+}
+
+/** How long an info message stays in the status bar (ms). */
+export const INFO_MESSAGE_MS = 20_000;
+
+/** The file stem of a name, for a model named after its file (`a/b/analysis.ipynb`: analysis). */
+function stemOf(name: string): string {
+  return (
+    name
+      .split(/[\\/]/)
+      .pop()
+      ?.replace(/\.[^.]*$/, '') || 'Untitled model'
+  );
 }
 
 /**
@@ -98,12 +117,29 @@ export class Files {
   constructor(
     private readonly editor: Editor,
     private readonly host: Host,
+    infoMessageMs = INFO_MESSAGE_MS,
   ) {
     this.state = createStore<FileState>(() => ({
       file: null,
       savedRevision: editor.document.getState().revision,
       message: null,
+      messageKind: 'info',
     }));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    this.state.subscribe((state, previous) => {
+      if (state.message === previous.message && state.messageKind === previous.messageKind) return;
+      clearTimeout(timer);
+      const { message } = state;
+      if (message === null || state.messageKind !== 'info') return;
+      timer = setTimeout(() => {
+        if (this.state.getState().message === message) this.state.setState({ message: null });
+      }, infoMessageMs);
+    });
+  }
+
+  /** Clears the status bar's file message (the user dismissed it). */
+  dismissMessage(): void {
+    this.state.setState({ message: null, messageKind: 'info' });
   }
 
   /** Saves and opens the notebook's cells with the graph from now on. */
@@ -232,10 +268,11 @@ export class Files {
           file: saved,
           savedRevision: revision,
           message: `Saved ${saved.name}${note}${dataNote}`,
+          messageKind: 'info',
         });
       }
     } catch (error) {
-      this.state.setState({ message: `Could not save: ${messageOf(error)}` });
+      this.state.setState({ message: `Could not save: ${messageOf(error)}`, messageKind: 'error' });
     }
   }
 
@@ -244,15 +281,26 @@ export class Files {
       const opened = await this.host.openFile();
       if (opened) this.load(opened);
     } catch (error) {
-      this.state.setState({ message: `Could not open the file: ${messageOf(error)}` });
+      this.state.setState({
+        message: `Could not open the file: ${messageOf(error)}`,
+        messageKind: 'error',
+      });
     }
   }
 
   /**
    * Loads a file the host opened (a dialog, a recent file, recovered work). A file that cannot
-   * be read leaves the document as it was and says why in the status bar.
+   * be read leaves the document as it was and says why in the status bar. A plain Jupyter
+   * notebook opens as a new, unsaved Wiregrad notebook (its file is not written by Save).
    */
-  load(opened: OpenedFile): void {
+  load(file: OpenedFile): void {
+    const notText = notModelText(file.name, file.text);
+    if (notText !== null)
+      return void this.state.setState({ message: notText, messageKind: 'error' });
+    const imported = file.recovered ? null : importJupyter(file.text, stemOf(file.name));
+    if (imported)
+      return this.loadImported(file, imported.text, jupyterImportMessage(file.name, imported));
+    const opened = file;
     try {
       const model = parseModel(opened.text, this.isKnownOp());
       // A recovered graph document keeps its data in meta.data; the data goes to the Data tab.
@@ -270,13 +318,38 @@ export class Files {
         file: opened,
         savedRevision: opened.recovered ? -1 : this.editor.document.getState().revision,
         message,
+        messageKind: 'info',
       });
       // The weights first, so the data's sentence follows the weights'.
       void this.loadWeightsBeside(opened, message)
         .catch(() => undefined)
         .then(() => this.loadData(opened, serial));
     } catch (error) {
-      this.state.setState({ message: `Could not open the file: ${messageOf(error)}` });
+      this.state.setState({
+        message: `Could not open the file: ${messageOf(error)}`,
+        messageKind: 'error',
+      });
+    }
+  }
+
+  /**
+   * Loads a notebook made from another file (a plain Jupyter notebook): a new document, unsaved
+   * and with no file, so Save asks where and the original is written only if the user picks it.
+   */
+  private loadImported(file: OpenedFile, text: string, message: string): void {
+    try {
+      const model = parseModel(text, this.isKnownOp());
+      this.editor.load(model.doc, `Open ${file.name}`);
+      this.loads++;
+      this.notebook?.opened(text);
+      this.applyData(NO_DATA);
+      this.forgetWeights();
+      this.state.setState({ file: null, savedRevision: -1, message, messageKind: 'info' });
+    } catch (error) {
+      this.state.setState({
+        message: `Could not open the file: ${messageOf(error)}`,
+        messageKind: 'error',
+      });
     }
   }
 
@@ -288,7 +361,7 @@ export class Files {
     const ref = readWeightsRef(opened.text);
     const say = (more: string): void => {
       if (this.state.getState().file === opened)
-        this.state.setState({ message: `${opening}${more}` });
+        this.state.setState({ message: `${opening}${more}`, messageKind: 'info' });
     };
     if (!this.weights) return;
     if (!opened.weights) {
@@ -327,6 +400,7 @@ export class Files {
     // A CSV that did not come back is worth more than a line in the status bar.
     if (!csv) this.editor.notify(`${opened.name}: ${notice}`);
     this.state.setState({
+      messageKind: 'info',
       message: !csv
         ? `${said}; ${notice}`
         : said === plain
@@ -348,6 +422,7 @@ export class Files {
     if (notice && read.kind !== 'restored') this.editor.notify(`Autosaved work: ${notice}`);
     if (notice)
       this.state.setState({
+        messageKind: 'info',
         message:
           read.kind === 'restored' && read.data.csv
             ? `Restored the CSV autosaved with this model (${read.data.csv.name})`
@@ -373,8 +448,12 @@ export class Files {
     const bytes = await this.host.loadAutosavedWeights?.();
     if (!bytes || !this.weights) return;
     const problem = await this.weights.loadWeights(bytes, 'autosaved weights');
-    if (problem !== null) return void this.state.setState({ message: problem });
-    this.state.setState({ message: 'Restored the trained weights autosaved with this model' });
+    if (problem !== null)
+      return void this.state.setState({ message: problem, messageKind: 'error' });
+    this.state.setState({
+      message: 'Restored the trained weights autosaved with this model',
+      messageKind: 'info',
+    });
   }
 
   /** Another document: the last one's weights are neither saved nor recovered with it. */
@@ -394,6 +473,7 @@ export class Files {
       file: null,
       savedRevision: this.editor.document.getState().revision,
       message: null,
+      messageKind: 'info',
     });
   }
 

@@ -41,6 +41,8 @@ import { EdgeLabelLayerProvider } from './edge-label-layer.js';
 import { type CanvasNode as OpCanvasNode, OpNode } from './OpNode.js';
 import { QuickInsert } from './QuickInsert.js';
 import { type CanvasEdge, ShapeEdge } from './ShapeEdge.js';
+import { boundsOf, readableFit } from './fit-view.js';
+import { BOX_SELECT_KEY, MULTI_SELECT_KEYS } from './shortcuts.js';
 import { ShortcutsHelp } from './ShortcutsHelp.js';
 import { Toast } from './Toast.js';
 
@@ -63,6 +65,9 @@ const VISIBLE_ONLY_FROM = 300;
 
 /** Where a dropped node's top-left goes relative to the cursor (about its header's middle). */
 const DROP_OFFSET = { x: 98, y: 24 };
+
+/** The size assumed for a card React Flow has not measured (an op card's usual size). */
+const CARD_SIZE = { width: 196, height: 90 };
 
 function portOf(handle: string | null | undefined): number {
   const match = /^in-(\d+)$/.exec(handle ?? '');
@@ -104,10 +109,10 @@ export function Canvas() {
   const [nodes, setNodes] = useState<CanvasNode[]>([]);
   const [quickInsert, setQuickInsert] = useState<{ screen: Point; flow: Point } | null>(null);
   const wrapper = useRef<HTMLDivElement>(null);
-  const fitted = useRef(0);
-  // Fit a restored document on start; an empty canvas keeps zoom 1, so the first node dropped
-  // stays where it was dropped.
-  const [fitOnStart] = useState(() => editor.view.nodes.length > 0);
+  // The fit request last done: a restored document is fitted on start (-1 differs from the
+  // store's first request); an empty canvas keeps zoom 1, so the first node dropped stays where
+  // it was dropped.
+  const fitted = useRef(editor.view.nodes.length > 0 ? -1 : 0);
 
   const selectedNodes = useMemo(() => new Set(selection.nodes), [selection.nodes]);
   const selectedEdges = useMemo(() => new Set(selection.edges), [selection.edges]);
@@ -116,13 +121,43 @@ export function Canvas() {
     setNodes((previous) => reconcile(previous, view, layout, selectedNodes));
   }, [view, layout, selectedNodes]);
 
-  // Fit the model in view after a load, once React Flow has measured the new nodes.
+  // Bumped when a hidden canvas (the Notebook view) is shown again, so a waiting fit runs.
+  const [shownAgain, setShownAgain] = useState(0);
+
+  // Show the model after a load, the fit button or Tidy up, once React Flow has measured the
+  // new nodes (fit-view.ts). Not React Flow's own fitView: on an empty model that one waits for
+  // the first node and then jumps the view away from where it was dropped. A hidden canvas
+  // fits when it is shown.
   useEffect(() => {
-    if (fitRequest === fitted.current) return;
+    if (fitRequest === fitted.current || !wrapper.current) return;
     if (nodes.length !== view.nodes.length) return;
+    const measured = new Map(nodes.map((n) => [n.id, n.measured]));
+    const sizes = view.nodes.map((n) => measured.get(n.id));
+    // Large models mount only the cards in view, so the others are never measured.
+    const waiting = sizes.some((m) => !m?.width || !m.height);
+    if (waiting && view.nodes.length < VISIBLE_ONLY_FROM) return;
+    const element = wrapper.current;
+    const box = element.getBoundingClientRect();
+    if (box.width === 0 || box.height === 0) {
+      const observer = new ResizeObserver(() => {
+        const now = element.getBoundingClientRect();
+        if (now.width === 0 || now.height === 0) return;
+        observer.disconnect();
+        setShownAgain((n) => n + 1);
+      });
+      observer.observe(element);
+      return () => observer.disconnect();
+    }
     fitted.current = fitRequest;
-    void flow.fitView({ padding: 0.15, maxZoom: 1.1, duration: 200 });
-  }, [fitRequest, nodes, view, flow]);
+    const cards = view.nodes.map((n, i) => ({
+      ...(layout[n.id] ?? { x: 0, y: 0 }),
+      width: sizes[i]?.width || CARD_SIZE.width,
+      height: sizes[i]?.height || CARD_SIZE.height,
+    }));
+    // Not animated: a canvas hidden mid-move (Edit on canvas, then back to the notebook) would
+    // finish the move in a view of no size, which computes NaN.
+    void flow.setViewport(readableFit(boundsOf(cards), box));
+  }, [fitRequest, nodes, view, layout, flow, shownAgain]);
 
   const edges = useMemo<CanvasEdge[]>(
     () =>
@@ -263,14 +298,12 @@ export function Canvas() {
           isValidConnection={isValidConnection}
           colorMode="dark"
           onlyRenderVisibleElements={view.nodes.length >= VISIBLE_ONLY_FROM}
-          fitView={fitOnStart}
-          fitViewOptions={{ padding: 0.2, maxZoom: 1 }}
           minZoom={0.15}
           maxZoom={2}
           zoomOnDoubleClick={false}
           deleteKeyCode={null}
-          selectionKeyCode="Shift"
-          multiSelectionKeyCode={['Meta', 'Control']}
+          selectionKeyCode={BOX_SELECT_KEY}
+          multiSelectionKeyCode={[...MULTI_SELECT_KEYS]}
           connectionRadius={28}
           defaultEdgeOptions={{ type: 'shape' }}
         >
@@ -283,7 +316,19 @@ export function Canvas() {
             nodeColor={(n) => `var(--tone-${(n as CanvasNode).data.view.tone})`}
             maskColor="rgba(10, 12, 16, 0.72)"
           />
-          <Controls className="wg-controls" showInteractive={false}>
+          <Controls className="wg-controls" showInteractive={false} showFitView={false}>
+            <ControlButton
+              className="react-flow__controls-fitview"
+              data-testid="canvas-fit"
+              title="Fit view (Shift+1)"
+              aria-label="Fit view"
+              onClick={() => editor.requestFit()}
+            >
+              {/* Four corners, as React Flow's own fit button draws them. */}
+              <svg viewBox="0 0 32 32" aria-hidden="true">
+                <path d="M2 11V4a2 2 0 0 1 2-2h7v4H6v5zM21 2h7a2 2 0 0 1 2 2v7h-4V6h-5zM30 21v7a2 2 0 0 1-2 2h-7v-4h5v-5zM11 30H4a2 2 0 0 1-2-2v-7h4v5h5z" />
+              </svg>
+            </ControlButton>
             <ControlButton
               data-testid="shortcuts-help-button"
               title="Keyboard shortcuts (F1)"

@@ -1,7 +1,8 @@
 /**
  * The card of a collapsed group: its name, how many nodes it folds and their parameter count,
- * one input handle per port fed from outside (each with the shape arriving there), and the
- * shapes of the values leaving it, all as the engine inferred them on the flat graph. A
+ * one input handle per port fed from outside, and one line per port in and value out with the
+ * shape there, all as the engine inferred them on the flat graph. The card is kept about as
+ * short as an op card, so it does not cover the node below the members it replaces. A
  * double-click or the Open button shows the members again. Memoised, reading the analysis
  * through narrow selectors like OpNode.
  */
@@ -10,7 +11,7 @@ import { type Node, type NodeProps, Handle, Position } from '@xyflow/react';
 import { memo, useMemo } from 'react';
 import { useAnalysis, useEditor } from '../app/context.js';
 import type { ViewNode } from '../state/view.js';
-import { formatCount, formatShape } from './format.js';
+import { formatShape, groupFacts } from './format.js';
 import { useProblems } from './OpNode.js';
 
 export type CanvasGroupNode = Node<{ readonly view: ViewNode }, 'group-card'>;
@@ -27,6 +28,7 @@ function PortShape({ name, source }: { name: string; source: string }) {
   const shape = useShape(source);
   return (
     <div className="wg-group__row">
+      <span className="wg-group__tag">in</span>
       <span className="wg-group__port">{name}</span>
       <span className="wg-group__shape">{source === '' ? 'not connected' : (shape ?? '?')}</span>
     </div>
@@ -37,6 +39,7 @@ function OutputShape({ id }: { id: string }) {
   const shape = useShape(id);
   return (
     <div className="wg-group__row">
+      <span className="wg-group__tag">out</span>
       <span className="wg-group__port">{id}</span>
       <span className="wg-group__shape" data-testid={`group-output-${id}`}>
         {shape ?? '?'}
@@ -92,13 +95,11 @@ function GroupCard({ data, selected }: NodeProps<CanvasGroupNode>) {
       </div>
       <div className="wg-node__body">
         <div className="wg-group__facts" data-testid={`group-facts-${view.id}`}>
-          {summary?.memberCount ?? 0} nodes · {formatCount(summary?.paramCount ?? 0)} params
+          {groupFacts(summary?.memberCount ?? 0, summary?.paramCount ?? 0)}
         </div>
-        {view.ports.length > 0 && <div className="wg-group__label">in</div>}
         {view.ports.map((port) => (
           <PortShape key={`${port.node}:${port.index}`} name={port.name} source={port.source} />
         ))}
-        <div className="wg-group__label">out</div>
         {(summary?.outputs ?? [view.output]).map((id) => (
           <OutputShape key={id} id={id} />
         ))}

@@ -1,11 +1,11 @@
 /**
  * The keyboard shortcuts panel (F1 or ?): every action with a key, listed from the action table
- * itself (shortcuts.ts). Escape, the close button or a click outside closes it.
+ * itself (shortcuts.ts), then the mouse gestures that take a key. Escape, the close button or a click outside closes it.
  */
 
 import { useStore } from 'zustand';
 import { useEditor } from '../app/context.js';
-import { shortcutEntries } from './shortcuts.js';
+import { pointerGestureEntries, shortcutEntries } from './shortcuts.js';
 
 const IS_MAC = typeof navigator !== 'undefined' && /Mac|iPhone|iPad/.test(navigator.platform);
 
@@ -37,6 +37,18 @@ export function ShortcutsHelp() {
         <dl className="wg-help__list">
           {entries.map((entry) => (
             <div key={entry.name} className="wg-help__row" data-testid={`shortcut-${entry.name}`}>
+              <dt>{entry.label}</dt>
+              <dd>
+                {entry.keys.map((k) => (
+                  <kbd key={k} className="wg-kbd">
+                    {k}
+                  </kbd>
+                ))}
+              </dd>
+            </div>
+          ))}
+          {pointerGestureEntries(IS_MAC).map((entry) => (
+            <div key={entry.name} className="wg-help__row" data-testid={`gesture-${entry.name}`}>
               <dt>{entry.label}</dt>
               <dd>
                 {entry.keys.map((k) => (

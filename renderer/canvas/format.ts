@@ -19,6 +19,16 @@ export function formatCount(n: number): string {
   return n.toLocaleString('en-US');
 }
 
+/** `n` and the word for it, singular for one: "1 node", "2 nodes", "1,024 params". */
+export function formatCountOf(n: number, singular: string, plural = `${singular}s`): string {
+  return `${formatCount(n)} ${n === 1 ? singular : plural}`;
+}
+
+/** A collapsed group's facts line: "2 nodes · 4,160 params". */
+export function groupFacts(memberCount: number, paramCount: number): string {
+  return `${formatCountOf(memberCount, 'node')} · ${formatCountOf(paramCount, 'param')}`;
+}
+
 /** A compact value: lists as 2×2 when square-ish pairs, else comma lists. */
 export function formatValue(value: unknown): string {
   if (Array.isArray(value)) return `[${value.join(', ')}]`;

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { ACTIONS } from '../app/actions.js';
-import { describeKey, shortcutEntries } from './shortcuts.js';
+import {
+  BOX_SELECT_KEY,
+  MULTI_SELECT_KEYS,
+  POINTER_GESTURES,
+  describeKey,
+  pointerGestureEntries,
+  shortcutEntries,
+} from './shortcuts.js';
 
 interface Probe {
   readonly key: string;
@@ -109,5 +116,22 @@ describe('the keyboard shortcuts panel', () => {
   it('writes keys the Mac way on a Mac', () => {
     const undo = shortcutEntries(true).find((e) => e.name === 'redo')!;
     expect(undo.keys[0]).toBe('⌘⇧Z');
+  });
+});
+
+describe('pointer gestures', () => {
+  it('lists every key that adds a clicked node to the selection', () => {
+    const add = POINTER_GESTURES.find((g) => g.name === 'add-to-selection')!;
+    expect(add.keys).toContain('Shift+click');
+    // Meta is the Mac's Ctrl: listed as Ctrl and shown as ⌘ there.
+    for (const k of MULTI_SELECT_KEYS)
+      expect(add.keys).toContain(`${k === 'Meta' || k === 'Control' ? 'Ctrl' : k}+click`);
+    const box = POINTER_GESTURES.find((g) => g.name === 'box-select')!;
+    expect(box.keys).toEqual([`${BOX_SELECT_KEY}+drag`]);
+  });
+
+  it('names the keys as the platform does', () => {
+    const mac = pointerGestureEntries(true).find((g) => g.name === 'add-to-selection')!;
+    expect(mac.keys).toEqual(['⇧click', '⌘click']);
   });
 });

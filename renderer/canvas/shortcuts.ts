@@ -13,14 +13,39 @@ export interface ShortcutEntry {
   readonly keys: readonly string[];
 }
 
+/** Held while clicking a node, these add it to the selection (or take it out) instead of
+ * selecting it alone (React Flow's key names; Meta is ⌘). */
+export const MULTI_SELECT_KEYS: readonly string[] = ['Shift', 'Control', 'Meta'];
+
+/** Held while dragging on the background, this draws a selection box. */
+export const BOX_SELECT_KEY = 'Shift';
+
+/** What the mouse does with a key held on the canvas (React Flow handles these with the keys
+ * above, not the action table). */
+export const POINTER_GESTURES: readonly ShortcutEntry[] = [
+  {
+    name: 'add-to-selection',
+    label: 'Add a node to the selection',
+    keys: ['Shift+click', 'Ctrl+click'],
+  },
+  { name: 'box-select', label: 'Select the nodes in a box', keys: ['Shift+drag'] },
+];
+
+/** `POINTER_GESTURES` with the platform's key names. */
+export function pointerGestureEntries(isMac = false): ShortcutEntry[] {
+  return POINTER_GESTURES.map((g) => ({ ...g, keys: g.keys.map((k) => displayKey(k, isMac)) }));
+}
+
+function displayKey(k: string, isMac: boolean): string {
+  return isMac ? k.replace(/\bCtrl\+/g, '⌘').replace(/\bShift\+/g, '⇧') : k;
+}
+
 /** Every action that has a key, in the table's order. */
 export function shortcutEntries(isMac = false): ShortcutEntry[] {
   return ACTIONS.filter((a) => a.matches && a.shortcut).map((a) => ({
     name: a.name,
     label: a.label,
-    keys: [a.shortcut!, ...(a.alsoShortcuts ?? [])].map((k) =>
-      isMac ? k.replace(/\bCtrl\+/g, '⌘').replace(/\bShift\+/g, '⇧') : k,
-    ),
+    keys: [a.shortcut!, ...(a.alsoShortcuts ?? [])].map((k) => displayKey(k, isMac)),
   }));
 }
 

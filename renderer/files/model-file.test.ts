@@ -5,6 +5,7 @@ import { createEditor } from '../state/editor.js';
 import { type EditorDocument, emptyDocument, serializeDocument } from '../state/document.js';
 import {
   modelFileName,
+  notModelText,
   notebookNameFor,
   parseModel,
   placeholderNotice,
@@ -78,5 +79,37 @@ describe('model files', () => {
     expect(modelFileName(undefined)).toBe('model.ipynb');
     expect(notebookNameFor('mlp.json')).toBe('mlp.ipynb');
     expect(notebookNameFor('mlp.ipynb')).toBe('mlp.ipynb');
+  });
+});
+
+describe('files that are not JSON text', () => {
+  const notJson = 'is not a Wiregrad notebook or model (it is not JSON text)';
+
+  it('are told apart by their bytes, never quoted, and an ONNX file is sent to Import ONNX', () => {
+    // What an ONNX protobuf looks like once read as UTF-8: control bytes and U+FFFD.
+    const onnx = '\u0008\u0007\u0012\u0007pytorch\u001a\u0003\ufffd\ufffd8H_Y';
+    expect(notModelText('random.onnx', onnx)).toBe(
+      `random.onnx ${notJson}; to bring in an ONNX model, use File → Import ONNX…`,
+    );
+    expect(notModelText('photo.png', '\ufffdPNG\r\n\u001a\n\u0000\u0000')).toBe(
+      `photo.png ${notJson}`,
+    );
+    expect(notModelText('nul.ipynb', '{"cells": [\u0000]}')).toBe(`nul.ipynb ${notJson}`);
+    expect(notModelText('points.csv', 'x,y\n1,2\n')).toBe(`points.csv ${notJson}`);
+    expect(notModelText('empty.ipynb', ' \n')).toBe(
+      'empty.ipynb is empty: it holds no notebook or model',
+    );
+  });
+
+  it('leave JSON (whole, truncated or wrong) to the file reader, which says which', () => {
+    const text = serializeModel(doc);
+    expect(notModelText('m.ipynb', text)).toBeNull();
+    expect(notModelText('m.ipynb', `\ufeff${text}`)).toBeNull();
+    expect(notModelText('list.json', '[1, 2]')).toBeNull();
+    // A replacement character quoted inside valid JSON is text, not a sign of binary.
+    expect(notModelText('m.ipynb', '{"cells": [], "note": "\ufffd"}')).toBeNull();
+    const cut = text.slice(0, text.length / 2);
+    expect(notModelText('m.ipynb', cut)).toBeNull();
+    expect(() => parseModel(cut)).toThrow(/cut short/);
   });
 });

@@ -2,7 +2,8 @@
  * The canvas document as a file: saved as a Jupyter notebook (engine/protocol/notebook.ts, the
  * graph and its layout in cell metadata), opened from a notebook or from a plain `.json` graph
  * document of earlier builds. Nodes whose op this build does not know open as placeholders the
- * user can replace; `placeholders` lists them so the UI can say so.
+ * user can replace; `placeholders` lists them so the UI can say so. A file that is not JSON text
+ * at all (an ONNX model, an image) is told apart from one cut short, and never quoted.
  */
 
 import { type ReadGraph, notebookText, readModelFile } from '../../engine/protocol/notebook.js';
@@ -54,4 +55,44 @@ export function placeholderNotice(placeholders: readonly string[]): string | nul
   return placeholders.length === 1
     ? `node ${ids} uses an op this Wiregrad does not know: replace it`
     : `nodes ${ids} use ops this Wiregrad does not know: replace them`;
+}
+
+/**
+ * Whether `text` holds a character no JSON text file has: a control other than tab, line feed,
+ * form feed or carriage return, or U+FFFD (what invalid UTF-8 decodes to).
+ */
+function hasNonTextCharacter(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if ((c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0c && c !== 0x0d) || c === 0x7f)
+      return true;
+    if (c === 0xfffd) return true;
+  }
+  return false;
+}
+
+function parsesAsJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Why `text` (a file read as UTF-8) cannot be a notebook or graph document whatever JSON says:
+ * it holds bytes no text file has (NUL and other control characters, invalid UTF-8, which reads
+ * as U+FFFD), is empty, or does not start as JSON does. Null when it may be JSON (truncated or wrong JSON
+ * is left to the file reader, which says which). The answer never quotes the bytes.
+ */
+export function notModelText(name: string, text: string): string | null {
+  const body = text.replace(/^\uFEFF/, '');
+  // A JSON text may quote U+FFFD (a replacement character in a saved output): JSON decides.
+  const binary = hasNonTextCharacter(body) && !parsesAsJson(body);
+  const start = body.trimStart()[0];
+  if (!binary && start === undefined) return `${name} is empty: it holds no notebook or model`;
+  if (!binary && (start === '{' || start === '[')) return null;
+  const onnx = /\.onnx$/i.test(name) ? '; to bring in an ONNX model, use File → Import ONNX…' : '';
+  return `${name} is not a Wiregrad notebook or model (it is not JSON text)${onnx}`;
 }

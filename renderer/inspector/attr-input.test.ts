@@ -16,6 +16,28 @@ describe('parsing attribute fields by kind', () => {
     expect(parseAttrInput({ kind: 'ints' }, 'N, 2')).toMatchObject({ ok: false });
   });
 
+  it("checks an input's shape: sizes of at least 1, N once, never empty by accident", () => {
+    const shape = (text: string) => parseAttrInput({ kind: 'ints' }, text, { batchAsN: true });
+    const rule = 'each size is a whole number ≥ 1, or N for the batch';
+    expect(shape('N, -2')).toEqual({ ok: false, error: `'-2' is not a size: ${rule}` });
+    expect(shape('N, 0')).toEqual({ ok: false, error: `'0' is not a size: ${rule}` });
+    expect(shape('N, 2.5')).toEqual({ ok: false, error: `'2.5' is not a size: ${rule}` });
+    expect(shape('-1, 2')).toEqual({ ok: false, error: `'-1' is not a size: ${rule}` });
+    expect(shape('N, N')).toEqual({ ok: false, error: 'N (the batch) can appear only once' });
+    const empty = { ok: false, error: 'give a shape, e.g. N, 2 (or [] for a scalar)' };
+    expect(shape('')).toEqual(empty);
+    expect(shape('  ')).toEqual(empty);
+    expect(shape('[]')).toEqual({ ok: true, value: [] });
+    expect(shape('[ ]')).toEqual({ ok: true, value: [] });
+    expect(shape('n x 3 x 4')).toEqual({ ok: true, value: [-1, 3, 4] });
+    expect(shape('[2, 3]')).toEqual({ ok: true, value: [2, 3] });
+    expect(formatAttrInput([], { batchAsN: true })).toBe('[]');
+    expect(shape(formatAttrInput([], { batchAsN: true }))).toEqual({ ok: true, value: [] });
+    // Other integer lists keep their rules: empty is an empty list, any integer is accepted.
+    expect(parseAttrInput({ kind: 'ints' }, '')).toEqual({ ok: true, value: [] });
+    expect(parseAttrInput({ kind: 'ints' }, '0, -2')).toEqual({ ok: true, value: [0, -2] });
+  });
+
   it('reads numbers, including the non-finite spellings of graph files', () => {
     expect(parseAttrInput({ kind: 'float' }, '0.25')).toEqual({ ok: true, value: 0.25 });
     expect(parseAttrInput({ kind: 'float' }, '-Infinity')).toEqual({

@@ -1,7 +1,8 @@
 /**
  * Text in, attribute value out: the inspector's fields parse what the user typed by the
  * attribute's kind (from the op registry) and say exactly what is wrong when it does not fit,
- * before anything reaches the document. Shapes of inputs accept N for the batch dimension.
+ * before anything reaches the document. Shapes of inputs accept N for the batch dimension, take
+ * sizes of at least 1, and are never empty by accident: a scalar input is written `[]`.
  */
 
 import type { AttrInfo } from '../../engine/protocol/messages.js';
@@ -12,7 +13,10 @@ export type Parsed =
   | { readonly ok: false; readonly error: string };
 
 export interface ParseOptions {
-  /** Read N (or n) as -1, the batch dimension of an input's declared shape. */
+  /**
+   * The field is an input's declared shape: N (or n) reads as -1, the batch dimension (at most
+   * once); every other size is a whole number ≥ 1; an empty field is refused (`[]` is a scalar).
+   */
   readonly batchAsN?: boolean;
 }
 
@@ -83,9 +87,33 @@ function parseValue(spec: AttrInfo, t: string, options: ParseOptions): Step<Attr
 /** Lists may be empty; other kinds need text unless the attribute is optional. */
 const EMPTY_ALLOWED = new Set(['ints', 'floats']);
 
+const INPUT_SIZE_RULE = 'each size is a whole number ≥ 1, or N for the batch';
+
+/** An input's declared shape, checked beyond what a list of integers allows. */
+function parseInputShape(t: string): Parsed {
+  if (t === '') return { ok: false, error: 'give a shape, e.g. N, 2 (or [] for a scalar)' };
+  const parts = splitList(t);
+  const sizes: number[] = [];
+  for (const part of parts) {
+    if (/^n$/i.test(part)) {
+      if (sizes.includes(-1)) return { ok: false, error: 'N (the batch) can appear only once' };
+      sizes.push(-1);
+      continue;
+    }
+    const value = Number(part);
+    if (!/^\+?\d+$/.test(part) || !Number.isSafeInteger(value) || value < 1)
+      return { ok: false, error: `'${part}' is not a size: ${INPUT_SIZE_RULE}` };
+    sizes.push(value);
+  }
+  if (sizes.length === 0 && !/^\[\s*\]$/.test(t))
+    return { ok: false, error: 'give a shape, e.g. N, 2 (or [] for a scalar)' };
+  return { ok: true, value: sizes };
+}
+
 /** Parses `text` for an attribute of this spec; an empty optional field removes the attribute. */
 export function parseAttrInput(spec: AttrInfo, text: string, options: ParseOptions = {}): Parsed {
   const t = text.trim();
+  if (options.batchAsN && spec.kind === 'ints') return parseInputShape(t);
   if (t === '' && !EMPTY_ALLOWED.has(spec.kind))
     return spec.optional
       ? { ok: true, value: undefined }
@@ -100,6 +128,8 @@ export function formatAttrInput(
   options: ParseOptions = {},
 ): string {
   if (value === undefined) return '';
+  // An input's scalar shape is shown as written, so the field is never empty.
+  if (options.batchAsN && Array.isArray(value) && value.length === 0) return '[]';
   if (Array.isArray(value))
     return value.map((v) => (options.batchAsN && v === -1 ? 'N' : String(v))).join(', ');
   return String(value);

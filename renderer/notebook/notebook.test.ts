@@ -252,6 +252,17 @@ describe('notebook files and trust', () => {
     expect(author.state.getState().trusted).toBe(true);
   });
 
+  it('needs no trust for an opened file without code cells, which has nothing to run', () => {
+    const author = notebook(memoryStorage());
+    const code = author.cells.find((c) => c.kind === 'code')!.id;
+    author.setKind(code, 'markdown');
+    const text = author.write(graphText());
+    const reader = notebook(memoryStorage());
+    reader.opened(text);
+    expect(reader.cells.some((c) => c.kind === 'code')).toBe(false);
+    expect(reader.state.getState().trusted).toBe(true);
+  });
+
   it('restores cells, outputs and trust from the autosave', async () => {
     const storage = memoryStorage();
     const first = notebook(storage);

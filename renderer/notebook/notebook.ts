@@ -658,10 +658,13 @@ export class Notebook {
     if (this.state.getState().trusted) this.trust.add(text);
   }
 
-  /** A file was opened: its cells replace the notebook's; it runs nothing until trusted. */
+  /**
+   * A file was opened: its cells replace the notebook's; it runs nothing until trusted. A file
+   * without code cells has nothing to run, so it needs no trust (what the user adds is theirs).
+   */
   opened(text: string): void {
     const content = readNotebookCells(text);
-    const trusted = this.trust.has(text);
+    const trusted = this.trust.has(text) || !content.cells.some((c) => c.kind === 'code');
     this.openedText = trusted ? null : text;
     this.replace(content, trusted);
     const broken = Object.entries(content.graphs).filter(

@@ -4,6 +4,8 @@
  * the edges into it. Where the fix is obvious it is offered as a command: a Flatten inserted
  * before a Linear (or matmul, or a loss) that got an image, a layer's input size set to what
  * arrives. Suggestions read shapes the worker inferred; nothing here infers shapes itself.
+ * One check is the document's own: parameters too large for any device to hold (the worker's
+ * shape check is symbolic and would let a 65-billion-value Linear through until training).
  */
 
 import type { GraphCheck, SymbolicShape } from '../../engine/protocol/messages.js';
@@ -39,12 +41,100 @@ export function displayMessage(message: string, node: string | null): string {
   return prefix && message.startsWith(prefix) ? message.slice(prefix.length) : message;
 }
 
-/** Problems by view node id; document-level problems under ''. */
-export function problemsByViewNode(
-  check: GraphCheck | null,
+/**
+ * The most values a model's parameters may have: 250 million f32 values are 1 GB, and training
+ * keeps about four times that (the values, their gradients and the optimizer's two moments),
+ * which is all the CPU device's 4 GB of memory.
+ */
+export const MAX_PARAMETER_VALUES = 250_000_000;
+
+/** A byte count in decimal units, to two significant digits ("about 1 TB"). */
+function approxBytes(bytes: number): string {
+  const units = ['bytes', 'KB', 'MB', 'GB', 'TB', 'PB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  return `${Number(value.toPrecision(2))} ${units[unit]}`;
+}
+
+/** What to make smaller in the layer (or node) that holds an oversized parameter. */
+function shrinkHint(doc: EditorDocument, group: string | undefined): string {
+  const config = group ? readLayer(doc, group)?.config : undefined;
+  switch (config?.kind) {
+    case 'linear':
+      return config.outFeatures >= config.inFeatures ? 'reduce out features' : 'reduce in features';
+    case 'conv2d':
+      return 'reduce its channels or kernel size';
+    case 'embedding':
+      return 'reduce its vocabulary or dimension';
+    case undefined:
+      return 'make its shape smaller';
+    default:
+      return 'reduce its features';
+  }
+}
+
+/**
+ * Parameters too large to train: the largest parameter over MAX_PARAMETER_VALUES of each view
+ * node, on that node (a layer for its weight), or, when none is that large alone but together they are,
+ * one document-level problem under ''.
+ */
+export function sizeProblems(
+  doc: EditorDocument,
   view: DocumentView,
 ): ReadonlyMap<string, readonly NodeProblem[]> {
   const out = new Map<string, NodeProblem[]>();
+  /** The largest oversized parameter of each view node: one problem says enough. */
+  const largest = new Map<string, number>();
+  let total = 0;
+  for (const node of doc.graph.nodes) {
+    if (node.op !== 'parameter' || !Array.isArray(node.attrs.shape)) continue;
+    const values = (node.attrs.shape as unknown[]).reduce<number>(
+      (n, d) => n * (typeof d === 'number' && d > 0 ? d : 0),
+      1,
+    );
+    total += values;
+    if (values <= MAX_PARAMETER_VALUES) continue;
+    const group = node.group;
+    const name =
+      group && node.id.startsWith(`${group}.`)
+        ? `${group}'s ${node.id.slice(group.length + 1)}`
+        : `'${node.id}'`;
+    const owner = view.owner.get(node.id) ?? node.id;
+    if ((largest.get(owner) ?? 0) >= values) continue;
+    largest.set(owner, values);
+    const message =
+      `${name} has ${values.toLocaleString('en-US')} values (about ${approxBytes(values * 4)} ` +
+      `as f32); the CPU device holds about 4 GB: ${shrinkHint(doc, group)}`;
+    out.set(owner, [{ message, severity: 'error' }]);
+  }
+  if (out.size === 0 && total > MAX_PARAMETER_VALUES)
+    out.set('', [
+      {
+        message:
+          `the model's parameters have ${total.toLocaleString('en-US')} values (about ` +
+          `${approxBytes(total * 4)} as f32, and training keeps about four times that); the CPU ` +
+          'device holds about 4 GB: make the largest layers smaller',
+        severity: 'error',
+      },
+    ]);
+  return out;
+}
+
+/**
+ * Problems by view node id; document-level problems under ''. With the document, parameters too
+ * large to train are problems too (sizeProblems).
+ */
+export function problemsByViewNode(
+  check: GraphCheck | null,
+  view: DocumentView,
+  doc?: EditorDocument,
+): ReadonlyMap<string, readonly NodeProblem[]> {
+  const out = new Map<string, NodeProblem[]>();
+  if (doc) for (const [id, list] of sizeProblems(doc, view)) out.set(id, [...list]);
   for (const d of check?.diagnostics ?? []) {
     const owner = d.node === null ? '' : (view.owner.get(d.node) ?? d.node);
     let port: number | undefined;

@@ -320,6 +320,11 @@ export class Editor {
     return this.run('setGroupCollapsed', { id, collapsed: !open }) !== null;
   }
 
+  /** Asks the canvas to show the whole model (readably: see canvas/fit-view.ts). */
+  requestFit(): void {
+    this.ui.setState((s) => ({ fitRequest: s.fitRequest + 1 }));
+  }
+
   /** Opens or closes the keyboard shortcuts panel (toggles without `open`). */
   toggleShortcutsHelp(open?: boolean): void {
     this.ui.setState((s) => ({ shortcutsHelp: open ?? !s.shortcutsHelp }));
@@ -348,7 +353,7 @@ export class Editor {
     const laidOut = missing ? { ...doc, layout: { ...layeredLayout(view), ...doc.layout } } : doc;
     this.run('replaceDocument', { doc: laidOut, label });
     this.select([]);
-    this.ui.setState((s) => ({ fitRequest: s.fitRequest + 1 }));
+    this.requestFit();
     for (const listener of [...this.loadListeners]) listener();
   }
 
@@ -450,7 +455,7 @@ export class Editor {
       if (revision !== this.document.getState().revision) return;
       const previous = this.analysis.getState().problems;
       const problems = new Map(
-        [...problemsByViewNode(check, this.view)].map(([id, list]) => {
+        [...problemsByViewNode(check, this.view, doc)].map(([id, list]) => {
           const old = previous.get(id);
           return [id, old && JSON.stringify(old) === JSON.stringify(list) ? old : list] as const;
         }),

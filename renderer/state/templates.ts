@@ -262,6 +262,35 @@ function deepSigmoid(): EditorDocument {
 
 const DEEP_SIGMOID_LAYERS = 8;
 
+/** How the curve-fitting template trains: Adam on the 300 `sine` points, about 1,000 steps. */
+export const REGRESSION_TRAINING = {
+  epochs: 100,
+  batchSize: 32,
+  optimizer: ADAM(0.01),
+  seed: 0,
+} as const;
+
+/**
+ * A small Tanh MLP that fits a curve: one number in, one out, an MSE loss against an f32 label
+ * [N, 1] (a regression), for the built-in `sine` set.
+ */
+function regression(): EditorDocument {
+  const b = new TemplateBuilder('Regression: fit a curve');
+  const x = b.input('x', [-1, 1], 'f32', 'data');
+  const y = b.input('y', [-1, 1], 'f32', 'label');
+  let h = b.op('tanh', [b.linear(x, 1, 32, 'fc1')], {}, 'tanh1');
+  h = b.op('tanh', [b.linear(h, 32, 32, 'fc2')], {}, 'tanh2');
+  const out = b.linear(h, 32, 1, 'fc3');
+  b.output('output', out);
+  b.output('loss', b.op('mseLoss', [out, y], {}, 'loss'));
+  return b.toDocument({
+    description:
+      'Linear 1→32 → Tanh → Linear 32→32 → Tanh → Linear 32→1 with an MSE loss: fits ' +
+      'y = sin(x) from noisy points (the sine data set).',
+    training: REGRESSION_TRAINING,
+  });
+}
+
 export interface Template {
   /** `template-<name>` in the DOM. */
   readonly name: string;
@@ -307,6 +336,12 @@ export const TEMPLATES: readonly Template[] = [
     label: 'Residual block',
     description: 'Linear–ReLU–Linear with a skip connection',
     build: residualBlock,
+  },
+  {
+    name: 'regression',
+    label: 'Regression: fit a curve',
+    description: '1 → 32 → 32 → 1 Tanh MLP fits sin(x) with MSE',
+    build: regression,
   },
   {
     name: 'autoencoder',

@@ -15,6 +15,7 @@ import type {
   CsvUpload,
   DatasetName,
   DecisionBoundary,
+  RegressionCurve,
   TimelineEntry,
   TrainProgress,
   TrainSessionConfig,
@@ -37,6 +38,7 @@ export const DATASET_NAMES: readonly DatasetName[] = [
   'circles',
   'xor',
   'gaussians',
+  'sine',
   'mnist',
 ];
 export const OPTIMIZERS: readonly TrainSessionConfig['optimizer'][] = ['adam', 'adamw', 'sgd'];
@@ -101,6 +103,8 @@ export interface TrainingState {
   readonly views: TrainingViews;
   /** The latest decision boundary (2-D data sets), or null before one. */
   readonly boundary: DecisionBoundary | null;
+  /** The latest fitted curve (1-D regressions), or null before one. */
+  readonly curve: RegressionCurve | null;
   /** The latest confusion matrix on the validation split, or null before one. */
   readonly confusion: ConfusionMatrix | null;
   /**
@@ -177,8 +181,39 @@ export function datasetForModel(doc: EditorDocument, current: DatasetName): Data
   if (shape === null) return null;
   const features = shape.slice(1).reduce((a, d) => a * d, 1);
   if (features === 28 * 28) return current === 'mnist' ? null : 'mnist';
-  if (shape.length === 2 && features === 2) return current === 'mnist' ? 'spiral' : null;
+  const task = trainingTask(doc);
+  if (shape.length === 2 && features === 2)
+    return current === 'mnist' || (current === 'sine' && task === 'classification')
+      ? 'spiral'
+      : null;
+  // One number in, one out: the curve to fit.
+  if (shape.length === 2 && features === 1 && task === 'regression')
+    return current === 'sine' ? null : 'sine';
   return null;
+}
+
+/**
+ * The Train form's settings a document asks for in its `meta.training` (optimizer, lr, batch
+ * size, epochs: what a template trains well with), those that are valid; empty when it says
+ * nothing.
+ */
+export function formSettingsOf(doc: EditorDocument): Partial<TrainForm> {
+  const meta = doc.graph.meta?.['training'];
+  if (typeof meta !== 'object' || meta === null) return {};
+  const t = meta as {
+    epochs?: unknown;
+    batchSize?: unknown;
+    optimizer?: { type?: unknown; lr?: unknown };
+  };
+  const positiveInt = (v: unknown): v is number => Number.isInteger(v) && (v as number) > 0;
+  const type = OPTIMIZERS.find((o) => o === t.optimizer?.type);
+  const lr = t.optimizer?.lr;
+  return {
+    ...(positiveInt(t.epochs) ? { epochs: t.epochs } : {}),
+    ...(positiveInt(t.batchSize) ? { batchSize: t.batchSize } : {}),
+    ...(type ? { optimizer: type } : {}),
+    ...(typeof lr === 'number' && lr > 0 && Number.isFinite(lr) ? { lr } : {}),
+  };
 }
 
 function thin(points: readonly MetricPoint[]): readonly MetricPoint[] {
@@ -218,6 +253,7 @@ export function initialTrainingState(): TrainingState {
     highlight: null,
     error: null,
     boundary: null,
+    curve: null,
     confusion: null,
     views: EMPTY_VIEWS,
     weights: null,
@@ -266,10 +302,16 @@ export class Training {
     this.store.setState((s) => ({ form: { ...s.form, ...patch } }));
   }
 
-  /** Chooses a data set that fits the current model's input, if the chosen one does not. */
+  /**
+   * Chooses a data set that fits the current model's input, if the chosen one does not. A
+   * model switched to the curve-fitting set (`sine`) brings its document's training settings
+   * too, so the regression template fits its curve with the settings it was made with.
+   */
   fitDatasetToModel(): void {
-    const next = datasetForModel(this.document(), this.store.getState().form.dataset);
-    if (next !== null) this.setForm({ dataset: next });
+    const doc = this.document();
+    const next = datasetForModel(doc, this.store.getState().form.dataset);
+    if (next === 'sine') this.setForm({ ...formSettingsOf(doc), dataset: next });
+    else if (next !== null) this.setForm({ dataset: next });
   }
 
   /** Highlights a canvas node (or none). */
@@ -307,6 +349,7 @@ export class Training {
       grads: new Map(),
       error: null,
       boundary: null,
+      curve: null,
       confusion: null,
       views: clearedViews(this.store.getState().views),
     });
@@ -395,6 +438,8 @@ export class Training {
    * the new model come after this, through `loadWeights`).
    */
   detach(): void {
+    // The new model gets a data set it can read now, so the Data tab previews that one too.
+    this.fitDatasetToModel();
     const old = this.session;
     this.forgetWeights();
     this.session = null;
@@ -587,8 +632,10 @@ export class Training {
     // Boundaries and matrices come with some messages only: keep the newest in the batch.
     let boundary = s.boundary;
     let confusion = s.confusion;
+    let curve = s.curve;
     for (const p of batch) {
       if (p.boundary) boundary = p.boundary;
+      if (p.curve) curve = p.curve;
       if (p.confusion) confusion = p.confusion;
     }
     const grads = new Map<string, number | null>();
@@ -606,6 +653,7 @@ export class Training {
       grads: last.edges.length > 0 ? grads : s.grads,
       error: last.error ?? null,
       boundary,
+      curve,
       confusion,
       views: foldProgress(s.views, batch, edgeKey),
     });

@@ -5,8 +5,9 @@
  * canvas. Escape closes the dialog; Ctrl+Enter opens the code.
  */
 
-import { useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { useLearn } from './context.js';
+import { useMenuDismiss } from '../app/use-menu-dismiss.js';
 import './teach.css';
 
 type DialogState =
@@ -178,14 +179,9 @@ export function CodeButtons() {
   // Where the popup goes: fixed under the button, so a toolbar that scrolls cannot clip it.
   const [anchor, setAnchor] = useState<{ top: number; right: number } | null>(null);
   const menu = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    if (!menuOpen) return;
-    const close = (e: MouseEvent) => {
-      if (!menu.current?.contains(e.target as Node)) setMenuOpen(false);
-    };
-    window.addEventListener('mousedown', close);
-    return () => window.removeEventListener('mousedown', close);
-  }, [menuOpen]);
+  const button = useRef<HTMLButtonElement>(null);
+  const closeMenu = useCallback(() => setMenuOpen(false), []);
+  useMenuDismiss(menuOpen, closeMenu, menu, button);
   if (!learn) return null;
   const exportCode = async () => {
     setMenuOpen(false);
@@ -200,6 +196,7 @@ export function CodeButtons() {
   return (
     <div className="wg-menu" ref={menu}>
       <button
+        ref={button}
         type="button"
         className={`wg-button${menuOpen ? ' is-active' : ''}`}
         data-testid="code-menu"

@@ -285,31 +285,31 @@ export function TeachPanel() {
               type="button"
               className="wg-button"
               data-testid="teach-back"
-              title="Step back (←)"
+              title="Undo the last step (←)"
               disabled={state.cursor === 0}
               onClick={() => void teaching.back()}
             >
-              ◀ Back
+              ◀ Undo step
             </button>
             <button
               type="button"
               className="wg-button is-primary"
               data-testid="teach-forward"
-              title="Evaluate the next node (→ while going forward)"
+              title="Forward pass: evaluate the next node (→ while going forward)"
               disabled={state.cursor >= state.forwardSteps}
               onClick={() => void teaching.forward()}
             >
-              Step forward
+              Forward step ▶
             </button>
             <button
               type="button"
               className="wg-button is-primary"
               data-testid="teach-backward"
-              title="Differentiate the next node, in reverse topological order"
+              title="Backward pass: the gradient through the next node, in reverse order (→ after the forward pass)"
               disabled={done}
               onClick={() => void teaching.backward()}
             >
-              Step backward
+              Backward step ▶
             </button>
             <button
               type="button"
@@ -354,13 +354,15 @@ export function TeachPanel() {
           <StepCard current={state.current} labelOf={labelOf} />
         ) : teachingNow ? (
           <p className="wg-learn__words">
-            Press Step forward (or →) to evaluate the first node. Click a node on the canvas to jump
+            Press Forward step (or →) to evaluate the first node. Click a node on the canvas to jump
             to it.
           </p>
         ) : null}
       </div>
       {teachingNow && (
-        <p className="wg-learn__keys">→ step · ← back · Space play/pause · click a node to jump</p>
+        <p className="wg-learn__keys">
+          → next step · ← undo step · Space play/pause · click a node to jump
+        </p>
       )}
       <div className="wg-panel-title">Lessons</div>
       <div className="wg-learn__lessons">

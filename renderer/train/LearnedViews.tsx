@@ -4,14 +4,18 @@
  * validation split for every classifier. Refresh asks the worker for both views now (they
  * otherwise follow training a few times a second and after validations). A regression or a
  * model that learns without labels has no classes: a short note stands in for these views,
- * and an autoencoder of digits gets the digit pad with its reconstruction.
+ * and an autoencoder of digits gets the digit pad with its reconstruction. A regression of
+ * one feature (the `sine` set, a one-column CSV) shows the curve it fits through the data, one
+ * of several features its predictions against the validation targets.
  */
 
-import { type Training, formCsv } from '../state/training.js';
+import { useDocumentState } from '../app/context.js';
+import { type Training, dataInputShape, formCsv } from '../state/training.js';
 import { ConfusionMatrix } from './ConfusionMatrix.js';
 import { useTraining } from './context.js';
 import { DecisionBoundary } from './DecisionBoundary.js';
 import { DIGITS, DigitPad } from './DigitPad.js';
+import { RegressionCurve } from './RegressionCurve.js';
 import { TaskViewsNote, useTrainTask } from './TaskMetrics.js';
 
 export function LearnedViews({ training }: { training: Training }) {
@@ -19,7 +23,42 @@ export function LearnedViews({ training }: { training: Training }) {
   const csv = useTraining((s) => formCsv(s.form) !== null);
   const started = useTraining((s) => s.progress !== null);
   const task = useTrainTask();
+  // One number in (the data input [N, 1]): a regression's fit can be drawn as a curve.
+  const oneFeature = useDocumentState((s) => {
+    const shape = dataInputShape(s.doc);
+    return shape !== null && shape.length === 2 && shape[1] === 1;
+  });
+  const kind = useTraining((s) => s.curve?.kind ?? null);
   const digits = dataset === 'mnist';
+  if (task === 'regression') {
+    const curve = kind === null ? oneFeature : kind === 'curve';
+    return (
+      <section className="wg-views" data-testid="learned-views" data-task={task}>
+        <div className="wg-panel-title wg-views__title">
+          <span>{curve ? 'Fitted curve' : 'Predicted vs actual'}</span>
+          <button
+            type="button"
+            className="wg-button wg-views__refresh"
+            data-testid="views-refresh"
+            disabled={!started}
+            title="Evaluate the model with the current weights now"
+            onClick={() => void training.refreshViews()}
+          >
+            Refresh
+          </button>
+        </div>
+        <RegressionCurve oneFeature={oneFeature} />
+        {curve ? (
+          <p className="wg-views__empty" data-testid="curve-note">
+            The model predicts a number for each x (a regression). Val R² is 1 for a perfect fit and
+            0 for always predicting the mean; val RMSE is the typical error in y&apos;s units.
+          </p>
+        ) : (
+          <TaskViewsNote task={task} />
+        )}
+      </section>
+    );
+  }
   // An autoencoder of the digits is tried on a drawn digit; other tasks have a note alone.
   const pad = task === 'reconstruction' && digits && !csv;
   if (task !== 'classification')
