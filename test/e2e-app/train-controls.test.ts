@@ -35,30 +35,28 @@ describe('the Train panel controls', { timeout: 45_000 }, () => {
   it('says what is wrong with a field, holds Start, and Escape restores the value', async () => {
     await loadTemplate(page, 'mlp');
     await openTrainPanel(page, 'spiral');
+    // The message follows the field on the next render: each check waits for what it expects.
+    const problem = (text: string) =>
+      page.getByTestId('train-form-problem').filter({ hasText: text }).waitFor();
+    const noProblem = () => page.getByTestId('train-form-problem').waitFor({ state: 'detached' });
     const lr = await page.getByTestId('train-lr').inputValue();
     await setField(page, 'train-lr', 'abc');
-    expect(await textOf(page, 'train-form-problem')).toBe(
-      'Learning rate must be a number > 0 (it is "abc")',
-    );
+    await problem('Learning rate must be a number > 0 (it is "abc")');
     expect(await page.getByTestId('train-start').isDisabled()).toBe(true);
     await page.getByTestId('train-lr').press('Escape');
     expect(await page.getByTestId('train-lr').inputValue()).toBe(lr);
-    expect(await page.getByTestId('train-form-problem').count()).toBe(0);
+    await noProblem();
 
     await setField(page, 'train-batch-size', '2.5');
     await setField(page, 'train-epochs', '-3');
     // The first problem is said; each bad field is marked.
-    expect(await textOf(page, 'train-form-problem')).toBe(
-      'Batch size must be a whole number ≥ 1 (it is "2.5")',
-    );
+    await problem('Batch size must be a whole number ≥ 1 (it is "2.5")');
     expect(await page.getByTestId('train-epochs').getAttribute('aria-invalid')).toBe('true');
     await screenshot(page, 'train-field-problem');
     await setField(page, 'train-batch-size', '64');
-    expect(await textOf(page, 'train-form-problem')).toBe(
-      'Epochs must be a whole number ≥ 1 (it is "-3")',
-    );
+    await problem('Epochs must be a whole number ≥ 1 (it is "-3")');
     await setField(page, 'train-epochs', '500');
-    expect(await page.getByTestId('train-form-problem').count()).toBe(0);
+    await noProblem();
     expect(await page.getByTestId('train-start').isEnabled()).toBe(true);
   });
 
@@ -80,7 +78,7 @@ describe('the Train panel controls', { timeout: 45_000 }, () => {
 
     // The first click only asks; nothing is thrown away.
     await page.getByTestId('train-start').click();
-    expect(await textOf(page, 'train-start')).toBe('Restart?');
+    await page.getByTestId('train-start').filter({ hasText: 'Restart?' }).waitFor();
     expect(await page.getByTestId('train-start').getAttribute('title')).toContain(
       `discard the ${paused} steps`,
     );
