@@ -125,12 +125,8 @@ export interface GridBounds {
   readonly yMax: number;
 }
 
-/**
- * A square region around 2-D points (x, y interleaved): their bounding box grown by `margin`
- * of its larger side on every side, and widened along the shorter side so a square canvas
- * shows the data undistorted.
- */
-export function gridBounds(points: Float32Array, margin = 0.1): GridBounds {
+/** The bounding box of the finite points (x, y interleaved), or null when there are none. */
+export function pointBox(points: Float32Array): GridBounds | null {
   let xMin = Infinity;
   let xMax = -Infinity;
   let yMin = Infinity;
@@ -144,7 +140,18 @@ export function gridBounds(points: Float32Array, margin = 0.1): GridBounds {
     yMin = Math.min(yMin, y);
     yMax = Math.max(yMax, y);
   }
-  if (xMin > xMax) return { xMin: -1, xMax: 1, yMin: -1, yMax: 1 };
+  return xMin > xMax ? null : { xMin, xMax, yMin, yMax };
+}
+
+/**
+ * A square region around 2-D points (x, y interleaved): their bounding box grown by `margin`
+ * of its larger side on every side, and widened along the shorter side so a square canvas
+ * shows the data undistorted.
+ */
+export function gridBounds(points: Float32Array, margin = 0.1): GridBounds {
+  const box = pointBox(points);
+  if (!box) return { xMin: -1, xMax: 1, yMin: -1, yMax: 1 };
+  const { xMin, xMax, yMin, yMax } = box;
   const half = (Math.max(xMax - xMin, yMax - yMin, 1e-6) * (1 + 2 * margin)) / 2;
   const cx = (xMin + xMax) / 2;
   const cy = (yMin + yMax) / 2;

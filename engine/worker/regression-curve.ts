@@ -16,7 +16,7 @@ import * as ops from '../ops/index.js';
 import type { RegressionCurve } from '../protocol/messages.js';
 import { tidy } from '../runtime/scope.js';
 import type { Tensor } from '../tensor.js';
-import { featuresOf, modelIO } from './predict.js';
+import { featuresOf, modelIO, pointBox } from './predict.js';
 import type { TargetScale } from './training-task.js';
 
 /** x values the model is evaluated at per curve. */
@@ -35,20 +35,9 @@ export type CurveBounds = RegressionCurve['bounds'];
  * side's extent (x and y separately: the plot is not square data).
  */
 export function curveBounds(points: Float32Array, margin = 0.05): CurveBounds {
-  let xMin = Infinity;
-  let xMax = -Infinity;
-  let yMin = Infinity;
-  let yMax = -Infinity;
-  for (let i = 0; i + 1 < points.length; i += 2) {
-    const x = points[i]!;
-    const y = points[i + 1]!;
-    if (!Number.isFinite(x) || !Number.isFinite(y)) continue;
-    xMin = Math.min(xMin, x);
-    xMax = Math.max(xMax, x);
-    yMin = Math.min(yMin, y);
-    yMax = Math.max(yMax, y);
-  }
-  if (xMin > xMax) return { xMin: -1, xMax: 1, yMin: -1, yMax: 1 };
+  const box = pointBox(points);
+  if (!box) return { xMin: -1, xMax: 1, yMin: -1, yMax: 1 };
+  const { xMin, xMax, yMin, yMax } = box;
   const dx = Math.max(xMax - xMin, 1e-6) * margin;
   const dy = Math.max(yMax - yMin, 1e-6) * margin;
   return { xMin: xMin - dx, xMax: xMax + dx, yMin: yMin - dy, yMax: yMax + dy };
