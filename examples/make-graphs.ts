@@ -107,6 +107,24 @@ write(
   'Predicts a number (houses.csv: price) from 7 normalised features (3 numeric, 4 one-hot).',
 );
 
+{
+  // The app's "Regression: fit a curve" template: a Tanh MLP fitting the built-in `sine` set.
+  const b = new GraphBuilder('MLP fitting a curve (the sine set)');
+  const x = b.input('x', [-1, 1], 'f32', 'data');
+  const y = b.input('y', [-1, 1], 'f32', 'label');
+  let h = b.op('tanh', [b.linear(x, 1, 32, 'fc1')], {}, 'tanh1');
+  h = b.op('tanh', [b.linear(h, 32, 32, 'fc2')], {}, 'tanh2');
+  const out = b.linear(h, 32, 1, 'fc3');
+  b.output('output', out);
+  b.output('loss', b.op('mseLoss', [out, y], {}, 'loss'));
+  write(
+    'mlp-sine.json',
+    b,
+    { epochs: 100, batchSize: 32, optimizer: { type: 'adam', lr: 0.01 }, seed: 0, dataset: 'sine' },
+    'Fits y = sin(x) + noise on x in [-3, 3] (the built-in sine set): a regression (mseLoss).',
+  );
+}
+
 write(
   'mlp-tabular-classification.json',
   tabular('MLP classifier for examples/data/fruit.csv', [7, 32, 3], false),

