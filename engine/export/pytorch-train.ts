@@ -22,6 +22,7 @@ export const SCRIPT_DATASETS = [
   'circles',
   'xor',
   'gaussians',
+  'sine',
   'mnist',
   'fashion-mnist',
   'random',
@@ -41,8 +42,8 @@ export function trainingSettings(graph: Graph): TrainConfig {
 
 /**
  * The dataset the script trains on by default: `meta.training.dataset` when the graph names
- * one, else a guess from the data input (2-D points: spiral; 28×28 images: MNIST), else random
- * tensors of the input shapes.
+ * one, else a guess from the inputs (2-D points: spiral; 28×28 images: MNIST; one number in
+ * and an f32 label: the sine regression), else random tensors of the input shapes.
  */
 export function defaultDataset(graph: Graph, module: PyTorchModule): ScriptDataset {
   const named = (graph.meta?.['training'] as { dataset?: unknown } | undefined)?.dataset;
@@ -50,8 +51,16 @@ export function defaultDataset(graph: Graph, module: PyTorchModule): ScriptDatas
     return named as ScriptDataset;
   const data = module.inputs.filter((i) => i.role === 'data');
   const labels = module.inputs.filter((i) => i.role === 'label');
-  if (data.length !== 1 || labels.length !== 1 || labels[0]!.dtype !== 'i32') return 'random';
+  if (data.length !== 1 || labels.length !== 1) return 'random';
   const shape = data[0]!.shape.slice(1).join(',');
+  // One number in, one number out (f32 labels [N, 1] or [N]): the sine regression set.
+  if (
+    labels[0]!.dtype === 'f32' &&
+    shape === '1' &&
+    ['', '1'].includes(labels[0]!.shape.slice(1).join(','))
+  )
+    return 'sine';
+  if (labels[0]!.dtype !== 'i32') return 'random';
   if (shape === '2') return 'spiral';
   if (shape === '784' || shape === '1,28,28') {
     const text = `${graph.name ?? ''} ${String(graph.meta?.['description'] ?? '')}`;
@@ -83,6 +92,9 @@ export function trainingScript(
   const dataset = options.dataset ?? defaultDataset(graph, module);
   const accuracyOutput = module.outputs.find((o) => o === 'logits' || o === 'output') ?? null;
   const label = module.inputs.findIndex((i) => i.role === 'label' && i.classes !== undefined);
+  // A regression (an f32 label) is measured by the RMSE of that output against the label.
+  const target = module.inputs.findIndex((i) => i.role === 'label' && i.dtype === 'f32');
+  const rmseOutput = target >= 0 ? (module.outputs.find((o) => o === 'output') ?? null) : null;
   const title = (graph.name ?? 'a Wiregrad graph').replace(/\\/g, '\\\\').replace(/"""/g, "'''");
   const training = {
     epochs: config.epochs,
@@ -128,6 +140,9 @@ DATASET = ${pyString(dataset)}
 # The output whose argmax is compared with the labels, and which input holds those labels.
 ACCURACY_OUTPUT = ${pyLiteral(accuracyOutput)}
 LABEL_INPUT = ${label >= 0 ? label : 'None'}
+# For a regression: the output compared with the f32 label input, by RMSE.
+RMSE_OUTPUT = ${pyLiteral(rmseOutput)}
+TARGET_INPUT = ${target >= 0 ? target : 'None'}
 FIND_UNUSED_PARAMETERS = ${options.unusedParameters ? 'True' : 'False'}
 
 
@@ -265,7 +280,19 @@ def gaussians(n, seed, classes=3, std=0.5, radius=2):
     return _points(points, labels)
 
 
-SYNTHETIC = {'spiral': spiral, 'moons': moons, 'circles': circles, 'xor': xor, 'gaussians': gaussians}
+def sine(n, seed, noise=0.1, amplitude=1, range_=3):
+    """A regression: x uniform in [-range_, range_], y = amplitude·sin(x) + noise, both [n, 1]."""
+    rng, xs, ys = HostRandom(seed), [], []
+    for _ in range(n):
+        x = rng.range(-range_, range_)
+        xs.append(x)
+        ys.append(amplitude * math.sin(x) + noise * rng.normal())
+    return (torch.tensor(xs, dtype=torch.float32).reshape(-1, 1),
+            torch.tensor(ys, dtype=torch.float32).reshape(-1, 1))
+
+
+SYNTHETIC = {'spiral': spiral, 'moons': moons, 'circles': circles, 'xor': xor, 'gaussians': gaussians,
+             'sine': sine}
 
 
 def read_idx(path):
@@ -313,7 +340,8 @@ def to_inputs(x, y):
     out = [None] * len(INPUTS)
     spec = INPUTS[data[0]]
     out[data[0]] = x.reshape([-1] + [d for d in spec['shape'][1:]]).to(spec['dtype'])
-    out[labels[0]] = y.to(INPUTS[labels[0]]['dtype'])
+    label = INPUTS[labels[0]]
+    out[labels[0]] = y.reshape([-1] + [d for d in label['shape'][1:]]).to(label['dtype'])
     return out
 
 
@@ -372,7 +400,7 @@ def make_scheduler(optimizer, epochs):
 def evaluate(model, dataset, device, batch_size=500):
     """Mean loss and accuracy over a dataset (on one process, with the unwrapped model)."""
     model.eval()
-    loss_sum, correct, n = 0.0, 0, len(dataset)
+    loss_sum, correct, squared, values, n = 0.0, 0, 0.0, 0, len(dataset)
     for batch in DataLoader(dataset, batch_size=batch_size):
         inputs = [t.to(device) for t in batch]
         out = model(*inputs)
@@ -380,9 +408,16 @@ def evaluate(model, dataset, device, batch_size=500):
         if ACCURACY_OUTPUT is not None and LABEL_INPUT is not None:
             pred = out[ACCURACY_OUTPUT].argmax(1)
             correct += (pred == inputs[LABEL_INPUT].long()).sum().item()
+        if RMSE_OUTPUT is not None:
+            error = out[RMSE_OUTPUT].reshape(-1) - inputs[TARGET_INPUT].reshape(-1).float()
+            squared += (error * error).sum().item()
+            values += error.numel()
     model.train()
     accuracy = correct / n if ACCURACY_OUTPUT is not None and LABEL_INPUT is not None else None
-    return {'test_loss': loss_sum / max(n, 1), 'test_accuracy': accuracy}
+    metrics = {'test_loss': loss_sum / max(n, 1), 'test_accuracy': accuracy}
+    if RMSE_OUTPUT is not None:
+        metrics['test_rmse'] = math.sqrt(squared / max(values, 1))
+    return metrics
 
 
 # ---- processes --------------------------------------------------------------------------------
@@ -474,7 +509,8 @@ def main(argv=None):
             metrics = evaluate(model, test_set, device)
             accuracy = metrics['test_accuracy']
             log(f'epoch {epoch}/{args.epochs}  test_loss {metrics["test_loss"]:.4f}' +
-                (f'  test_accuracy {100 * accuracy:.2f}%' if accuracy is not None else ''))
+                (f'  test_accuracy {100 * accuracy:.2f}%' if accuracy is not None else '') +
+                (f'  test_rmse {metrics["test_rmse"]:.4f}' if 'test_rmse' in metrics else ''))
             torch.save({'epoch': epoch, 'model': model.state_dict(), 'optimizer': optimizer.state_dict(),
                         'scheduler': scheduler.state_dict() if scheduler is not None else None},
                        checkpoint)

@@ -177,6 +177,16 @@ describe.skipIf(!hasTorch)('PyTorch export runs in PyTorch with the engine’s n
       xor: wg.data.xor,
       gaussians: wg.data.gaussians,
     };
+    // The regression set's targets are numbers: compared as x is (sin in Python and in
+    // JavaScript may differ in the last bit of a double).
+    {
+      const ours = wg.data.sine(301, { seed: 5 });
+      const theirs = torch.datasets['sine']!;
+      expect(relativeError(theirs.x, Array.from(ours.x.dataSync()))).toBeLessThanOrEqual(1e-6);
+      expect(relativeError(theirs.y, Array.from(ours.y.dataSync()))).toBeLessThanOrEqual(1e-6);
+      expect(theirs.y.length).toBe(301);
+      wg.dispose([ours.x, ours.y]);
+    }
     for (const [name, make] of Object.entries(makers)) {
       const ours = make(301, { seed: 5 });
       const theirs = torch.datasets[name]!;

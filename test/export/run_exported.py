@@ -62,7 +62,7 @@ def main():
         result['datasets'] = {}
         for name, make in train.SYNTHETIC.items():
             x, y = make(d['n'], d['seed'])
-            result['datasets'][name] = {'x': flat(x), 'y': y.tolist()}
+            result['datasets'][name] = {'x': flat(x), 'y': flat(y) if y.is_floating_point() else y.tolist()}
     json.dump(result, sys.stdout)
 
 

@@ -36,6 +36,8 @@ interface Final {
   readonly last_loss: number;
   readonly test_loss: number;
   readonly test_accuracy: number | null;
+  readonly test_rmse?: number;
+  readonly dataset: string;
 }
 
 function finalLine(output: string): Final {
@@ -155,4 +157,37 @@ describe.skipIf(!hasTorch)('the exported train.py', () => {
     expect(variance.some((v) => v !== 1)).toBe(true);
     wg.dispose(trained.values());
   }, 120_000);
+
+  it('fits the sine regression (chosen from the graph) and reports its RMSE as the engine measures it', () => {
+    const out = join(dir, 'sine');
+    const exported = run(
+      process.execPath,
+      ['bin/wiregrad.mjs', 'export', 'examples/mlp-sine.json', '--to', 'pytorch', '--out', out],
+      root,
+    );
+    expect(exported.status, exported.out).toBe(0);
+    const runs = join(dir, 'sine-runs');
+    const single = run(PYTHON, ['train.py', '--epochs', '20', '--out', runs], out, 120_000);
+    expect(single.status, single.out).toBe(0);
+    const final = finalLine(single.out);
+    expect(final.dataset).toBe('sine');
+    expect(final.test_accuracy).toBeNull();
+    // y = sin(x) + 0.1·noise: near the noise, far below the 0.7 of a model that ignores x.
+    expect(final.test_rmse).toBeLessThan(0.2);
+    expect(single.out).toMatch(/epoch 20\/20 {2}test_loss [\d.]+ {2}test_rmse [\d.]+/);
+
+    // The engine, given PyTorch's trained weights and the same test set, measures the same RMSE.
+    const graph = wg.Graph.fromJSON(
+      JSON.parse(readFileSync(join(root, 'examples/mlp-sine.json'), 'utf8')),
+    );
+    const trained = loadSafetensors(readFileSync(join(runs, 'weights.wiregrad.safetensors')));
+    const test = wg.data.sine(1000, { seed: 1_000_003 });
+    const rmse = wg.noGrad(() => {
+      const predicted = graph.run({ x: test.x, y: test.y }, { params: trained })['output']!;
+      const error = predicted.sub(test.y);
+      return Math.sqrt(error.mul(error).mean().item());
+    });
+    expect(Math.abs(rmse - final.test_rmse!) / final.test_rmse!).toBeLessThan(1e-4);
+    wg.dispose([...trained.values(), test.x, test.y]);
+  }, 180_000);
 });
