@@ -12,7 +12,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import { useStore } from 'zustand';
 import type { EngineClient } from '../../engine/protocol/client.js';
 import type { CsvUpload, DataPreview, DatasetName } from '../../engine/protocol/messages.js';
-import { DATASET_NAMES, type Training } from '../state/training.js';
+import { DATASET_NAMES, type Training, datasetLabel } from '../state/training.js';
 import { ClassCounts } from './ClassCounts.js';
 import { ImageGrid } from './ImageGrid.js';
 
@@ -141,7 +141,7 @@ export function DataPanel({ client, training }: { client: EngineClient; training
           >
             {DATASET_NAMES.map((d) => (
               <option key={d} value={d}>
-                {d === 'mnist' ? 'mnist digits' : d}
+                {datasetLabel(d)}
               </option>
             ))}
             {uploaded && <option value="csv">{uploaded.name}</option>}

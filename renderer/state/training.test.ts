@@ -4,7 +4,7 @@ import type { TrainProgress } from '../../engine/protocol/messages.js';
 import { createInProcessEngineClient } from '../../engine/worker/in-process.js';
 import { emptyDocument } from './document.js';
 import { TEMPLATES } from './templates.js';
-import { Training, edgeKey, trainingProblem } from './training.js';
+import { DATASET_NAMES, Training, datasetLabel, edgeKey, trainingProblem } from './training.js';
 import { classifyGrad, formatNorm, gradPosition } from '../train/grad-scale.js';
 
 const mlp = () => TEMPLATES.find((t) => t.name === 'mlp')!.build();
@@ -223,5 +223,19 @@ describe('the gradient scale', () => {
     expect(formatNorm(0.012345)).toBe('0.0123');
     expect(formatNorm(3.2e-6)).toBe('3.20e-6');
     expect(formatNorm(NaN)).toBe('NaN');
+  });
+});
+
+describe('the data set menus', () => {
+  it('name each built-in set, saying which one is a regression', () => {
+    expect(DATASET_NAMES.map(datasetLabel)).toEqual([
+      'spiral',
+      'moons',
+      'circles',
+      'xor',
+      'gaussians',
+      'sine (regression)',
+      'mnist digits',
+    ]);
   });
 });

@@ -41,6 +41,13 @@ export const DATASET_NAMES: readonly DatasetName[] = [
   'sine',
   'mnist',
 ];
+
+/** A built-in data set's name in the data set menus, with what kind of set it is. */
+export function datasetLabel(name: DatasetName): string {
+  if (name === 'mnist') return 'mnist digits';
+  if (name === 'sine') return 'sine (regression)';
+  return name;
+}
 export const OPTIMIZERS: readonly TrainSessionConfig['optimizer'][] = ['adam', 'adamw', 'sgd'];
 export type DevicePolicy = 'cpu' | 'webgpu' | 'auto';
 

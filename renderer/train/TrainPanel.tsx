@@ -12,6 +12,7 @@ import type { TrainProgress } from '../../engine/protocol/messages.js';
 import { useAnalysis, useDocumentState } from '../app/context.js';
 import {
   DATASET_NAMES,
+  datasetLabel,
   type DevicePolicy,
   OPTIMIZERS,
   type TrainForm,
@@ -371,7 +372,7 @@ export function TrainPanel({ training, host }: { training: Training; host?: Host
           >
             {DATASET_NAMES.map((d) => (
               <option key={d} value={d}>
-                {d === 'mnist' ? 'mnist digits' : d}
+                {datasetLabel(d)}
               </option>
             ))}
             {form.csv && (
