@@ -10,6 +10,7 @@ import { memo } from 'react';
 import type { CellValue } from '../../engine/protocol/messages.js';
 import type { CellOutput as Output } from './cells.js';
 import { ChartView, GraphOutput, ImageView, ProgressView } from './RichOutputs.js';
+import { tensorGrid } from './tensor-grid.js';
 
 type TensorValue = Extract<CellValue, { kind: 'tensor' }>;
 
@@ -39,10 +40,12 @@ function TensorTable({ value }: { value: TensorValue }) {
   const rank = shape.length;
   if (rank === 0)
     return <div className="wg-tensor__scalar">{formatNumber(values[0] ?? NaN, dtype)}</div>;
-  const cols = shape[rank - 1]!;
-  const rows = rank === 1 ? 1 : shape[rank - 2]!;
-  const shownRows = Math.min(rows, MAX_ROWS);
-  const shownCols = Math.min(cols, MAX_COLS);
+  const { rows, cols, shownRows, shownCols, hiddenRows } = tensorGrid(
+    shape,
+    values.length,
+    MAX_ROWS,
+    MAX_COLS,
+  );
   // Higher dimensions: the first matrix, [0, …, 0, :, :].
   const shown = values.slice(0, rows * cols);
   let lo = Infinity;
@@ -72,10 +75,12 @@ function TensorTable({ value }: { value: TensorValue }) {
     if (shownCols < cols) cells.push(<td key="more">…</td>);
     body.push(<tr key={r}>{cells}</tr>);
   }
-  if (shownRows < rows)
+  if (hiddenRows > 0)
     body.push(
       <tr key="more">
-        <td colSpan={shownCols + 1}>… {rows - shownRows} more rows</td>
+        <td colSpan={shownCols + 1} className="wg-tensor__more">
+          <span>… {hiddenRows} more rows</span>
+        </td>
       </tr>,
     );
   return (

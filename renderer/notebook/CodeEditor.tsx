@@ -13,6 +13,8 @@ export interface CodeEditorProps {
   readonly language: 'typescript' | 'markdown';
   readonly onChange: (source: string) => void;
   readonly onRun: () => void;
+  /** Ctrl/⌘+Enter: run without moving on. */
+  readonly onRunInPlace?: () => void;
   readonly onFocus?: () => void;
   readonly onEscape?: () => void;
   /** An error from the last run, shown at its line. */
@@ -45,6 +47,7 @@ export function CodeEditor(props: CodeEditorProps) {
           name: latest.current.cellId,
           onChange: (value) => latest.current.onChange(value),
           onRun: () => latest.current.onRun(),
+          onRunInPlace: () => latest.current.onRunInPlace?.(),
           onFocus: () => latest.current.onFocus?.(),
           onEscape: () => latest.current.onEscape?.(),
           onMarkers: (count, first) => setMarkers({ count, first }),
@@ -89,6 +92,9 @@ export function CodeEditor(props: CodeEditorProps) {
             if (e.key === 'Enter' && e.shiftKey) {
               e.preventDefault();
               props.onRun();
+            } else if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
+              e.preventDefault();
+              props.onRunInPlace?.();
             }
           }}
         />

@@ -50,6 +50,11 @@ function layoutBoxes(doc: EditorDocument): { boxes: Box[]; owner: Map<string, st
   return { boxes, owner };
 }
 
+/** The boxes the canvas shows for the graph (a layer counts once), as the cell's head says. */
+export function boxCount(doc: EditorDocument): number {
+  return layoutBoxes(doc).boxes.length;
+}
+
 /** The number of values in the graph's parameters (those whose shape is written out). */
 export function parameterCount(doc: EditorDocument): number {
   let total = 0;
@@ -211,9 +216,9 @@ export const GraphDrawing = memo(function GraphDrawing({
         <span className="wg-graphcell__name">{doc.graph.name ?? 'Untitled model'}</span>
         {badge}
         <span className="wg-graphcell__meta">
-          {doc.graph.nodes.length} node{doc.graph.nodes.length === 1 ? '' : 's'} ·{' '}
-          {params.toLocaleString('en-US')} parameter{params === 1 ? '' : 's'} ·{' '}
-          {doc.graph.outputs.length} output{doc.graph.outputs.length === 1 ? '' : 's'}
+          {boxes.length} node{boxes.length === 1 ? '' : 's'} · {params.toLocaleString('en-US')}{' '}
+          parameter{params === 1 ? '' : 's'} · {doc.graph.outputs.length} output
+          {doc.graph.outputs.length === 1 ? '' : 's'}
         </span>
         {action}
       </div>

@@ -2,17 +2,19 @@
  * The Notebook view: a bar (run all, interrupt, restart, add cells, undo/redo, kernel status),
  * the trust banner of a notebook opened from a file, and the cells stacked. Markdown cells show
  * rendered and switch to editing on double-click or Enter; code cells edit in Monaco and run
- * with Shift+Enter or their Run button; graph cells preview their graphs, the active one (the
- * canvas's document) marked, and "Edit on canvas" makes a graph cell the active one.
+ * with Shift+Enter (run and move on), Ctrl/⌘+Enter (run and stay) or their Run button; graph
+ * cells preview their graphs, the active one (the canvas's document) marked, and "Edit on
+ * canvas" makes a graph cell the active one.
  *
  * Keys (outside an editor): ↑/↓ select, Enter edits (a graph cell: on the canvas), Shift+Enter
- * runs and moves on,
+ * runs and moves on, Ctrl/⌘+Enter runs the selected cell,
  * Ctrl/⌘+Shift+Enter runs the code cells above, Ctrl/⌘+Z
  * and Ctrl/⌘+Shift+Z (or Y) undo and redo cell edits. Inside an editor, Escape leaves it.
  */
 
 import { memo, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
+import { ACTIONS } from '../app/actions.js';
 import { type Cell, isStale } from './cells.js';
 import { CellOutputView } from './CellOutput.js';
 import { CodeEditor } from './CodeEditor.js';
@@ -182,9 +184,15 @@ function TrustBanner() {
 function MarkdownBody({ cell, selected }: { cell: Cell; selected: boolean }) {
   const notebook = useNotebook();
   const editing = useNotebookState((s) => s.editing === cell.id);
+  // Escape renders the cell and keeps it selected, with the keys (↑/↓, Enter) on the notebook;
+  // Shift+Enter renders it and moves on, as a code cell's run does.
   const stop = useCallback(() => {
     notebook.setEditing(null);
-    notebook.select(cell.id);
+    notebook.select(cell.id, true);
+  }, [notebook, cell.id]);
+  const renderAndAdvance = useCallback(() => {
+    notebook.setEditing(null);
+    notebook.selectNext(cell.id);
   }, [notebook, cell.id]);
   if (editing)
     return (
@@ -194,7 +202,8 @@ function MarkdownBody({ cell, selected }: { cell: Cell; selected: boolean }) {
         language="markdown"
         autoFocus
         onChange={(s) => notebook.edit(cell.id, s)}
-        onRun={stop}
+        onRun={renderAndAdvance}
+        onRunInPlace={stop}
         onEscape={stop}
         onFocus={() => notebook.select(cell.id)}
       />
@@ -243,6 +252,7 @@ function CodeBody({ cell, index }: { cell: Cell; index: number }) {
     [output, stale],
   );
   const runAndAdvance = useCallback(() => notebook.runAndAdvance(cell.id), [notebook, cell.id]);
+  const runInPlace = useCallback(() => void notebook.run(cell.id), [notebook, cell.id]);
   return (
     <>
       <CodeEditor
@@ -251,6 +261,7 @@ function CodeBody({ cell, index }: { cell: Cell; index: number }) {
         language="typescript"
         onChange={(s) => notebook.edit(cell.id, s)}
         onRun={runAndAdvance}
+        onRunInPlace={runInPlace}
         onFocus={() => notebook.select(cell.id)}
         onEscape={() => notebook.select(cell.id, true)}
         runError={runError}
@@ -309,7 +320,11 @@ const CellView = memo(function CellView({ cell, index }: { cell: Cell; index: nu
             type="button"
             className="wg-cell__run"
             data-testid="cell-run"
-            title={trusted ? 'Run cell (Shift+Enter)' : 'Trust the notebook to run its code'}
+            title={
+              trusted
+                ? 'Run cell (Shift+Enter; Ctrl/⌘+Enter to stay)'
+                : 'Trust the notebook to run its code'
+            }
             disabled={!trusted || status !== null}
             onClick={() => void notebook.run(cell.id)}
           >
@@ -385,8 +400,10 @@ export function NotebookView() {
   const onKeyDown = (event: React.KeyboardEvent) => {
     const mod = isMac ? event.metaKey : event.ctrlKey;
     if (isInEditor(event.target)) {
-      // Keep the canvas's shortcuts (undo …) away from the cell editors.
-      if (mod) event.stopPropagation();
+      // Keep the canvas's shortcuts (undo …) away from the cell editors, but let the app's
+      // file keys (Ctrl/⌘+S, Ctrl/⌘+O …) through: they work while typing everywhere else.
+      if (mod && !ACTIONS.some((a) => a.inTextFields && a.matches?.(event.nativeEvent, mod)))
+        event.stopPropagation();
       return;
     }
     const s = notebook.state.getState();
@@ -403,6 +420,7 @@ export function NotebookView() {
     else if (event.key === 'ArrowDown' && !mod) notebook.selectNext(selected, false);
     else if (event.key === 'ArrowUp' && !mod) notebook.selectPrevious(selected);
     else if (event.key === 'Enter' && event.shiftKey && selected) notebook.runAndAdvance(selected);
+    else if (event.key === 'Enter' && mod && selected) void notebook.run(selected);
     else if (event.key === 'Enter' && selected) {
       const cell = s.cells.find((c) => c.id === selected);
       if (cell?.kind === 'markdown') notebook.setEditing(selected);

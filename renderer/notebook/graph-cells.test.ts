@@ -8,6 +8,8 @@ import {
   toNotebook,
 } from '../../engine/protocol/notebook.js';
 import { createInProcessEngineClient } from '../../engine/worker/in-process.js';
+import { emptyDocument } from '../state/document.js';
+import { boxCount } from './GraphPreview.js';
 import { type CanvasLink, type KeyValueStore, Notebook } from './notebook.js';
 import { readNotebookCells } from './notebook-file.js';
 
@@ -243,5 +245,34 @@ describe('graph cells', () => {
     expect(s.graphs[GRAPH_CELL_ID]).toEqual({ graph: model('Alpha') });
     // The active cell's graph is the canvas's (autosaved with the canvas), not a stub.
     expect(s.graphs[second]).toBeUndefined();
+  });
+});
+
+describe('a graph cell’s size', () => {
+  it('counts a layer as one node, as the canvas draws it', () => {
+    const node = (id: string, op: string, inputs: string[], group?: string): NodeJSON => ({
+      id,
+      op,
+      inputs,
+      attrs: {},
+      ...(group !== undefined ? { group } : {}),
+    });
+    const base = emptyDocument('layers');
+    const doc = {
+      ...base,
+      graph: {
+        ...base.graph,
+        nodes: [
+          node('x', 'input', []),
+          node('fc1.weight', 'parameter', [], 'fc1'),
+          node('fc1.bias', 'parameter', [], 'fc1'),
+          node('fc1.mm', 'matmul', ['x', 'fc1.weight'], 'fc1'),
+          node('fc1', 'add', ['fc1.mm', 'fc1.bias'], 'fc1'),
+          node('y', 'relu', ['fc1']),
+        ],
+      },
+    };
+    expect(doc.graph.nodes).toHaveLength(6);
+    expect(boxCount(doc)).toBe(3);
   });
 });

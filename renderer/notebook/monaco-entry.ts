@@ -153,6 +153,8 @@ export interface CodeEditorOptions {
   readonly onChange: (value: string) => void;
   /** Shift+Enter. */
   readonly onRun: () => void;
+  /** Ctrl/⌘+Enter. */
+  readonly onRunInPlace?: () => void;
   /** Called with the number of error markers whenever they change. */
   readonly onMarkers?: (errors: number, firstMessage: string | null) => void;
   readonly onFocus?: () => void;
@@ -228,6 +230,12 @@ export function createCodeEditor(
     label: 'Run cell',
     keybindings: [monaco.KeyMod.Shift | monaco.KeyCode.Enter],
     run: () => options.onRun(),
+  });
+  editor.addAction({
+    id: 'wiregrad.runCellInPlace',
+    label: 'Run cell and stay in it',
+    keybindings: [monaco.KeyMod.CtrlCmd | monaco.KeyCode.Enter],
+    run: () => options.onRunInPlace?.(),
   });
   editor.addAction({
     id: 'wiregrad.leaveCell',

@@ -90,6 +90,27 @@ describe('Notebook: running cells', () => {
     expect(isStale(nb.cells, first, out1!)).toBe(true);
   });
 
+  it('keeps what an interrupted cell printed and gives the interrupted run its own number', async () => {
+    const nb = notebook();
+    const a = nb.cells[1]!.id;
+    nb.edit(a, '1 + 1');
+    expect((await nb.run(a))?.count).toBe(1);
+    const b = nb.add(
+      'code',
+      a,
+      "console.log('epoch 1');\nawait new Promise((r) => setTimeout(r, 60_000));",
+    );
+    void nb.run(b);
+    await expect.poll(() => nb.state.getState().live[b]?.length ?? 0).toBeGreaterThan(0);
+    nb.interrupt();
+    const out = nb.state.getState().outputs[b];
+    expect(out?.error?.name).toBe('Interrupted');
+    expect(out?.logs.map((l) => l.values)).toEqual([[{ kind: 'text', text: 'epoch 1' }]]);
+    expect(out?.count).toBe(2);
+    expect(nb.state.getState().counter).toBe(2);
+    expect((await nb.run(a))?.count).toBe(3);
+  });
+
   it('runs all cells in order and stops at the first error', async () => {
     const nb = notebook();
     const a = nb.cells[1]!.id;

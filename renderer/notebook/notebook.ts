@@ -589,12 +589,15 @@ export class Notebook {
    * outside otherwise); the next run starts a fresh kernel, so every name is gone.
    */
   interrupt(): void {
-    const running = this.state.getState().running;
+    const { running, live } = this.state.getState();
     const outputs = { ...this.state.getState().outputs };
+    let counter = this.state.getState().counter;
     for (const [id, status] of Object.entries(running))
       if (status === 'running')
+        // What the cell printed before it was stopped stays (a training loop's log and
+        // progress bars), under a run number of its own.
         outputs[id] = {
-          logs: [],
+          logs: live[id] ?? [],
           value: null,
           error: {
             name: 'Interrupted',
@@ -604,12 +607,13 @@ export class Notebook {
             line: null,
             column: null,
           },
-          count: this.state.getState().counter,
+          count: ++counter,
           ms: 0,
           signature: upstreamSignature(this.cells, id),
         };
     this.stopKernel();
     this.state.setState({
+      counter,
       outputs,
       message: 'Interrupted: the kernel was restarted, so earlier names are gone.',
     });

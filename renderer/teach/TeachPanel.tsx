@@ -24,6 +24,9 @@ type Current = NonNullable<TeachState['current']>;
 /** A value as a number (scalars) or a small grid of rows, with its shape. */
 function Value({ value, testId }: { value: TensorData; testId?: string }) {
   const { rows, hidden } = valueRows(value);
+  // A matrix's columns are as wide as their widest number, so small ones fit the panel.
+  const matrix =
+    rows.length > 1 ? { gridTemplateColumns: `repeat(${rows[0]?.length ?? 1}, auto)` } : undefined;
   if (value.shape.length === 0)
     return (
       <span className="wg-learn__num" data-testid={testId}>
@@ -33,7 +36,11 @@ function Value({ value, testId }: { value: TensorData; testId?: string }) {
   return (
     <span className="wg-learn__tensor" data-testid={testId}>
       <span className="wg-learn__shape">{formatShape(value.shape)}</span>
-      <span className="wg-learn__grid">
+      <span
+        className={`wg-learn__grid${rows.length > 1 ? ' is-matrix' : ''}`}
+        data-testid={testId ? `${testId}-grid` : undefined}
+        style={matrix}
+      >
         {rows.map((row, i) => (
           <span key={i} className="wg-learn__row">
             {row.map((v, j) => (
@@ -52,7 +59,9 @@ function Value({ value, testId }: { value: TensorData; testId?: string }) {
 function Row({ label, children }: { label: string; children: React.ReactNode }) {
   return (
     <div className="wg-learn__line">
-      <span className="wg-learn__label">{label}</span>
+      <span className="wg-learn__label" title={label}>
+        {label}
+      </span>
       <span className="wg-learn__value">{children}</span>
     </div>
   );
