@@ -277,6 +277,31 @@ describe('progress bars', () => {
     expect(again.logs[0]!.values[0]).toMatchObject({ elapsedMs: 0, etaMs: null });
   });
 
+  it('a bare progress(i, n) in a loop shows one bar per title, updated in place', async () => {
+    const kernel = new Kernel();
+    const source = [
+      'for (let step = 1; step <= 3; step++) {',
+      '  progress(step, 3, { title: "train" });',
+      '  progress(step * 2, 6, { title: "eval" });',
+      '  await Promise.resolve();',
+      '}',
+      'progress(1, 1, { title: "done" }) // the cell value: shown as the value, not again',
+    ].join('\n');
+    const run = await kernel.run(1, source);
+    expect(run.error).toBeNull();
+    expect(run.logs.map((l) => l.display)).toEqual(['progress:train', 'progress:eval']);
+    expect(run.value).toMatchObject({ kind: 'progress', done: 1, title: 'done' });
+    expect(run.logs[0]!.values[0]).toMatchObject({ kind: 'progress', done: 3, total: 3 });
+    expect(run.logs[1]!.values[0]).toMatchObject({ done: 6, total: 6, title: 'eval' });
+    // Shown explicitly, logged, or as the cell's value: never a second time.
+    const once = await kernel.run(
+      2,
+      'display(progress(1, 2), "bar")\nconsole.log(progress(2, 2))\nawait Promise.resolve()\nprogress(2, 2)',
+    );
+    expect(once.logs.map((l) => l.display ?? 'log')).toEqual(['bar', 'log']);
+    expect(once.value).toMatchObject({ kind: 'progress', done: 2 });
+  });
+
   it('a progress as the cell value is shown as a bar; wrong input fails the cell clearly', async () => {
     const kernel = new Kernel();
     const run = await kernel.run(1, 'progress(2, 8, { title: "epochs" })');

@@ -623,17 +623,34 @@ export class Kernel {
       const v = toCellValue(value);
       return v.kind === 'progress' ? clock.stamp(id ?? `title:${v.title ?? ''}`, v) : v;
     };
+    // A bar the cell made but did not show (a bare `progress(i, n)` statement in a loop) is
+    // shown anyway, updating one line per title; one it displays, logs or ends with is not
+    // shown twice. The check waits a microtask, so `display(progress(…), id)` claims it first.
+    const claimed = new WeakSet<object>();
+    const claim = (value: unknown): void => {
+      if (typeof value === 'object' && value !== null) claimed.add(value);
+    };
     const record =
       (level: CellLog['level']) =>
       (...args: unknown[]): void => {
+        args.forEach(claim);
         stream.push({ level, values: args.map((a) => shown(a)) });
       };
     const bridge: KernelBridge = {
       wg,
       plot,
       image,
-      progress,
+      progress: (done, total, info) => {
+        const bar = progress(done, total, info);
+        queueMicrotask(() => {
+          if (claimed.has(bar)) return;
+          const id = `progress:${bar.title ?? ''}`;
+          stream.display(id, { level: 'log', values: [shown(bar, id)], display: id });
+        });
+        return bar;
+      },
       display: (value, id) => {
+        claim(value);
         const log: CellLog = {
           level: 'log',
           values: [shown(value, id === undefined ? undefined : String(id))],
@@ -653,6 +670,7 @@ export class Kernel {
         accessorsOf = a;
       },
       setLast: (value) => {
+        claim(value);
         // A progress bar as the cell's value is timed when the cell reaches it.
         last = isRecordValue(value) && value.kind === 'progress' ? shown(value) : value;
       },
