@@ -293,6 +293,21 @@ describe('progress bars', () => {
     expect(run.value).toMatchObject({ kind: 'progress', done: 1, title: 'done' });
     expect(run.logs[0]!.values[0]).toMatchObject({ kind: 'progress', done: 3, total: 3 });
     expect(run.logs[1]!.values[0]).toMatchObject({ done: 6, total: 6, title: 'eval' });
+    // A loop that never awaits still streams its bar while it runs (one step behind).
+    const seen: number[] = [];
+    const streaming = new Kernel();
+    const live = await streaming.run(
+      3,
+      'for (let i = 1; i <= 3; i++) { progress(i, 3, { title: "sync" }); const t = Date.now(); while (Date.now() - t < 60); }',
+      (_from, lines) => {
+        const v = lines.at(-1)?.values[0];
+        if (v?.kind === 'progress') seen.push(v.done);
+      },
+    );
+    expect(live.logs).toHaveLength(1);
+    expect(live.logs[0]!.values[0]).toMatchObject({ done: 3 });
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.some((d) => d < 3)).toBe(true); // streamed before the end
     // Shown explicitly, logged, or as the cell's value: never a second time.
     const once = await kernel.run(
       2,

@@ -25,7 +25,7 @@ import type { CellError, CellLog, CellRun, CellValue, ChartSeries } from '../pro
 import { dispose } from '../runtime/scope.js';
 import { Tensor } from '../tensor.js';
 import { analyzeCell, type Declaration } from './cell-source.js';
-import { ProgressClock, progress, progressFromRecord } from './progress.js';
+import { ProgressClock, type ProgressValue, progress, progressFromRecord } from './progress.js';
 
 /** Imports a module's source text; resolves when it has run. */
 export type ModuleImporter = (source: string) => Promise<{ url: string; done: Promise<unknown> }>;
@@ -630,6 +630,12 @@ export class Kernel {
     const claim = (value: unknown): void => {
       if (typeof value === 'object' && value !== null) claimed.add(value);
     };
+    const unshown = new Set<ProgressValue>();
+    const showBare = (bar: ProgressValue): void => {
+      if (!unshown.delete(bar) || claimed.has(bar)) return;
+      const id = `progress:${bar.title ?? ''}`;
+      stream.display(id, { level: 'log', values: [shown(bar, id)], display: id });
+    };
     const record =
       (level: CellLog['level']) =>
       (...args: unknown[]): void => {
@@ -641,12 +647,12 @@ export class Kernel {
       plot,
       image,
       progress: (done, total, info) => {
+        // Bars made earlier and still unclaimed were bare statements: show them now, so a loop
+        // that never awaits still updates its bar (one step behind) while it runs.
+        for (const earlier of unshown) showBare(earlier);
         const bar = progress(done, total, info);
-        queueMicrotask(() => {
-          if (claimed.has(bar)) return;
-          const id = `progress:${bar.title ?? ''}`;
-          stream.display(id, { level: 'log', values: [shown(bar, id)], display: id });
-        });
+        unshown.add(bar);
+        queueMicrotask(() => showBare(bar));
         return bar;
       },
       display: (value, id) => {
