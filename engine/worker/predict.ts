@@ -55,16 +55,10 @@ export function featuresOf(io: ModelIO): number {
 const CHUNK = 1024;
 
 /**
- * Softmax of the model's output for `count` examples whose features are row-major in
- * `inputs`. Throws a readable error when the sizes do not fit the model's data input.
+ * Checks that `inputs` holds `count` examples of the data input's size, all finite; the error
+ * says what came and what the model takes (`hint` ends the size message).
  */
-export function predictProbabilities(
-  graph: Graph,
-  params: ReadonlyMap<string, Tensor>,
-  inputs: Float32Array,
-  count: number,
-): { probabilities: Float32Array; classes: number } {
-  const io = modelIO(graph);
+export function checkExamples(io: ModelIO, inputs: Float32Array, count: number, hint = ''): void {
   const features = featuresOf(io);
   if (!Number.isInteger(count) || count < 1)
     throw new WiregradError(`predict needs at least one example, got ${count}`);
@@ -72,7 +66,7 @@ export function predictProbabilities(
     throw new WiregradError(
       `the model's data input takes ${features} values per example ` +
         `(shape [N, ${io.dataShape.slice(1).join(', ')}]), but ${count} example(s) came with ` +
-        `${inputs.length} values; train the model on this kind of data first`,
+        `${inputs.length} values${hint}`,
     );
   const bad = inputs.findIndex((v) => !Number.isFinite(v));
   if (bad >= 0)
@@ -80,13 +74,27 @@ export function predictProbabilities(
       `example ${Math.floor(bad / features)}, value ${bad % features} is ${inputs[bad]}: ` +
         'the model can only be asked about finite numbers',
     );
-  if (io.labelDType !== 'i32')
-    throw new WiregradError('the model is not a classifier (its labels are not integers)');
-  const rows: Float32Array[] = [];
-  let classes = 0;
+}
+
+/**
+ * Runs the model on `count` examples (row-major in `inputs`) with the given weights, no
+ * gradients and dropout off, `chunk` examples per forward pass, each in its own scope; the
+ * label input gets zeros. `read(output, start, n)` takes each pass's output before its scope
+ * ends.
+ */
+export function forwardInChunks(
+  graph: Graph,
+  params: ReadonlyMap<string, Tensor>,
+  io: ModelIO,
+  inputs: Float32Array,
+  count: number,
+  read: (output: Tensor, start: number, n: number) => void,
+  chunk = CHUNK,
+): void {
+  const features = featuresOf(io);
   noGrad(() => {
-    for (let start = 0; start < count; start += CHUNK) {
-      const n = Math.min(CHUNK, count - start);
+    for (let start = 0; start < count; start += chunk) {
+      const n = Math.min(chunk, count - start);
       tidy(() => {
         const x = ops.tensor(inputs.subarray(start * features, (start + n) * features), {
           shape: [n, ...io.dataShape.slice(1)],
@@ -97,15 +105,36 @@ export function predictProbabilities(
           { [io.data]: x, [io.label]: y },
           { params: params as Map<string, Tensor>, training: false },
         )[io.output]!;
-        if (out.rank !== 2)
-          throw new WiregradError(
-            `the model's '${io.output}' output has shape [${out.shape.join(', ')}]; class ` +
-              'probabilities need [N, classes]',
-          );
-        classes = out.shape[1]!;
-        rows.push(Float32Array.from(ops.softmax(out, 1).dataSync()));
+        read(out, start, n);
       });
     }
+  });
+}
+
+/**
+ * Softmax of the model's output for `count` examples whose features are row-major in
+ * `inputs`. Throws a readable error when the sizes do not fit the model's data input.
+ */
+export function predictProbabilities(
+  graph: Graph,
+  params: ReadonlyMap<string, Tensor>,
+  inputs: Float32Array,
+  count: number,
+): { probabilities: Float32Array; classes: number } {
+  const io = modelIO(graph);
+  checkExamples(io, inputs, count, '; train the model on this kind of data first');
+  if (io.labelDType !== 'i32')
+    throw new WiregradError('the model is not a classifier (its labels are not integers)');
+  const rows: Float32Array[] = [];
+  let classes = 0;
+  forwardInChunks(graph, params, io, inputs, count, (out) => {
+    if (out.rank !== 2)
+      throw new WiregradError(
+        `the model's '${io.output}' output has shape [${out.shape.join(', ')}]; class ` +
+          'probabilities need [N, classes]',
+      );
+    classes = out.shape[1]!;
+    rows.push(Float32Array.from(ops.softmax(out, 1).dataSync()));
   });
   const probabilities = new Float32Array(count * classes);
   let offset = 0;

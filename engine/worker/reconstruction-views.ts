@@ -6,14 +6,11 @@
  * session's, with the unread label input `withReconstructionTarget` added (fed zeros here).
  */
 
-import { noGrad } from '../autograd/grad.js';
-import { WiregradError } from '../core/errors.js';
 import type { Graph } from '../graph/graph.js';
 import type { TrainStatus } from '../protocol/messages.js';
-import * as ops from '../ops/index.js';
-import { tidy } from '../runtime/scope.js';
 import type { Tensor } from '../tensor.js';
 import { LearnedViews, type LearnedViewsSource, type LearnedViewsUpdate } from './learned-views.js';
+import { checkExamples, featuresOf, forwardInChunks, modelIO } from './predict.js';
 
 /** A prediction of a reconstruction model: no classes; its output for each example. */
 export interface ReconstructionAnswer {
@@ -23,7 +20,7 @@ export interface ReconstructionAnswer {
   readonly reconstruction: Float32Array;
 }
 
-/** Examples per forward pass, as predict.ts bounds them. */
+/** Examples per forward pass (a reconstruction is as large as its input). */
 const CHUNK = 256;
 
 export class ReconstructionViews extends LearnedViews {
@@ -42,43 +39,19 @@ export class ReconstructionViews extends LearnedViews {
   }
 
   override predict(inputs: Float32Array, count: number): ReconstructionAnswer {
-    const graph = this.model;
-    const data = graph.inputs.find((n) => n.attrs['role'] === 'data')!;
-    const target = graph.inputs.find((n) => n.attrs['role'] === 'label')!;
-    const output = graph.outputs.find((o) => o.name === 'logits' || o.name === 'output')!;
-    const shape = (data.attrs['shape'] as readonly number[]).slice(1);
-    const features = shape.reduce((a, b) => a * b, 1);
-    if (!Number.isInteger(count) || count < 1)
-      throw new WiregradError(`predict needs at least one example, got ${count}`);
-    if (inputs.length !== count * features)
-      throw new WiregradError(
-        `the model's data input takes ${features} values per example (shape [N, ` +
-          `${shape.join(', ')}]), but ${count} example(s) came with ${inputs.length} values`,
-      );
-    const bad = inputs.findIndex((v) => !Number.isFinite(v));
-    if (bad >= 0)
-      throw new WiregradError(
-        `example ${Math.floor(bad / features)}, value ${bad % features} is ${inputs[bad]}: ` +
-          'the model can only be asked about finite numbers',
-      );
+    const io = modelIO(this.model);
+    checkExamples(io, inputs, count);
+    const features = featuresOf(io);
     const reconstruction = new Float32Array(count * features);
-    noGrad(() => {
-      for (let start = 0; start < count; start += CHUNK) {
-        const n = Math.min(CHUNK, count - start);
-        tidy(() => {
-          const x = ops.tensor(inputs.subarray(start * features, (start + n) * features), {
-            shape: [n, ...shape],
-            dtype: 'f32',
-          });
-          const unread = ops.zeros([n], { dtype: 'i32' });
-          const out = graph.run(
-            { [data.id]: x, [target.id]: unread },
-            { params: this.weights() as Map<string, Tensor>, training: false },
-          )[output.name]!;
-          reconstruction.set(out.dataSync(), start * features);
-        });
-      }
-    });
+    forwardInChunks(
+      this.model,
+      this.weights(),
+      io,
+      inputs,
+      count,
+      (out, start) => reconstruction.set(out.dataSync(), start * features),
+      CHUNK,
+    );
     return { classes: 0, probabilities: new Float32Array(0), reconstruction };
   }
 }

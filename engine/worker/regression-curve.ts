@@ -9,14 +9,11 @@
  * Frames and sample points are pure functions on plain arrays.
  */
 
-import { noGrad } from '../autograd/grad.js';
 import { WiregradError } from '../core/errors.js';
 import type { Graph } from '../graph/graph.js';
-import * as ops from '../ops/index.js';
 import type { RegressionCurve } from '../protocol/messages.js';
-import { tidy } from '../runtime/scope.js';
 import type { Tensor } from '../tensor.js';
-import { featuresOf, modelIO, pointBox } from './predict.js';
+import { featuresOf, forwardInChunks, modelIO, pointBox } from './predict.js';
 import type { TargetScale } from './training-task.js';
 
 /** x values the model is evaluated at per curve. */
@@ -25,8 +22,6 @@ export const CURVE_POINTS = 200;
 export const CURVE_MAX_POINTS = 2000;
 /** Validation rows a predicted-against-actual view shows at most (the split is shuffled). */
 export const SCATTER_MAX_ROWS = 1000;
-/** Examples per forward pass. */
-const CHUNK = 1024;
 
 export type CurveBounds = RegressionCurve['bounds'];
 
@@ -72,28 +67,14 @@ export function predictValues(
         'values came',
     );
   const out = new Float32Array(count);
-  noGrad(() => {
-    for (let start = 0; start < count; start += CHUNK) {
-      const n = Math.min(CHUNK, count - start);
-      tidy(() => {
-        const x = ops.tensor(inputs.subarray(start * features, (start + n) * features), {
-          shape: [n, ...io.dataShape.slice(1)],
-          dtype: 'f32',
-        });
-        const y = ops.zeros([n, ...io.labelShape.slice(1)], { dtype: io.labelDType });
-        const result = graph.run(
-          { [io.data]: x, [io.label]: y },
-          { params: params as Map<string, Tensor>, training: false },
-        )[io.output]!;
-        if (result.size !== n)
-          throw new WiregradError(
-            `the model's '${io.output}' output has shape [${result.shape.join(', ')}]; a ` +
-              'regression view needs one number per example',
-          );
-        const values = result.dataSync();
-        for (let i = 0; i < n; i++) out[start + i] = values[i]! * scale.std + scale.mean;
-      });
-    }
+  forwardInChunks(graph, params, io, inputs, count, (result, start, n) => {
+    if (result.size !== n)
+      throw new WiregradError(
+        `the model's '${io.output}' output has shape [${result.shape.join(', ')}]; a ` +
+          'regression view needs one number per example',
+      );
+    const values = result.dataSync();
+    for (let i = 0; i < n; i++) out[start + i] = values[i]! * scale.std + scale.mean;
   });
   return out;
 }
