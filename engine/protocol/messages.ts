@@ -216,6 +216,14 @@ export interface TimelineEntry {
   readonly phase: 'forward' | 'backward' | 'optimizer';
 }
 
+/** The region of the plane a plot shows. */
+export interface PlotBounds {
+  readonly xMin: number;
+  readonly xMax: number;
+  readonly yMin: number;
+  readonly yMax: number;
+}
+
 /**
  * The model's decision over a `size`×`size` grid of the 2-D plane, with the training points.
  * Cells are row-major from the top left (x = xMin, y = yMax), each the centre of its square.
@@ -225,12 +233,7 @@ export interface DecisionBoundary {
   readonly step: number;
   /** Grows with every change of the weights (steps and resets). */
   readonly version: number;
-  readonly bounds: {
-    readonly xMin: number;
-    readonly xMax: number;
-    readonly yMin: number;
-    readonly yMax: number;
-  };
+  readonly bounds: PlotBounds;
   readonly size: number;
   readonly classes: number;
   /** The most probable class of each cell. */
@@ -255,12 +258,7 @@ export interface RegressionCurve {
   readonly step: number;
   /** Grows with every change of the weights (steps and resets). */
   readonly version: number;
-  readonly bounds: {
-    readonly xMin: number;
-    readonly xMax: number;
-    readonly yMin: number;
-    readonly yMax: number;
-  };
+  readonly bounds: PlotBounds;
   readonly xs: Float32Array;
   /** The model's output at each of `xs` (`scatter`: the line's ends, equal to `xs`). */
   readonly predicted: Float32Array;

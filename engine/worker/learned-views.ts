@@ -20,6 +20,7 @@ import type { Graph } from '../graph/graph.js';
 import type {
   ConfusionMatrix,
   DecisionBoundary,
+  PlotBounds,
   RegressionCurve,
   TrainStatus,
 } from '../protocol/messages.js';
@@ -38,7 +39,6 @@ import {
   CURVE_MAX_POINTS,
   CURVE_POINTS,
   SCATTER_MAX_ROWS,
-  type CurveBounds,
   curveBounds,
   curveXs,
   predictValues,
@@ -101,7 +101,7 @@ export class LearnedViews {
   private readonly pointLabels: Uint8Array;
   private readonly bounds: GridBounds;
   private readonly grid: Float32Array;
-  private readonly curveFrame: CurveBounds;
+  private readonly curveFrame: PlotBounds;
   private readonly curveX: Float32Array;
   private readonly validationX: Float32Array;
   private readonly validationY: Int32Array;

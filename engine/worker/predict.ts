@@ -12,6 +12,7 @@ import type { DType } from '../core/dtype.js';
 import type { Graph } from '../graph/graph.js';
 import * as ops from '../ops/index.js';
 import { tidy } from '../runtime/scope.js';
+import type { PlotBounds } from '../protocol/messages.js';
 import type { Tensor } from '../tensor.js';
 
 /** The nodes a prediction needs: the data and label inputs and the classifier's output. */
@@ -147,12 +148,7 @@ export function predictProbabilities(
 
 // ---- decision boundary grid -----------------------------------------------------------------
 
-export interface GridBounds {
-  readonly xMin: number;
-  readonly xMax: number;
-  readonly yMin: number;
-  readonly yMax: number;
-}
+export type GridBounds = PlotBounds;
 
 /** The bounding box of the finite points (x, y interleaved), or null when there are none. */
 export function pointBox(points: Float32Array): GridBounds | null {

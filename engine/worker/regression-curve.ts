@@ -11,7 +11,7 @@
 
 import { WiregradError } from '../core/errors.js';
 import type { Graph } from '../graph/graph.js';
-import type { RegressionCurve } from '../protocol/messages.js';
+import type { PlotBounds } from '../protocol/messages.js';
 import type { Tensor } from '../tensor.js';
 import { featuresOf, forwardInChunks, modelIO, pointBox } from './predict.js';
 import type { TargetScale } from './training-task.js';
@@ -23,13 +23,11 @@ export const CURVE_MAX_POINTS = 2000;
 /** Validation rows a predicted-against-actual view shows at most (the split is shuffled). */
 export const SCATTER_MAX_ROWS = 1000;
 
-export type CurveBounds = RegressionCurve['bounds'];
-
 /**
  * The frame of 1-D points (x, y interleaved): their bounding box grown by `margin` of each
  * side's extent (x and y separately: the plot is not square data).
  */
-export function curveBounds(points: Float32Array, margin = 0.05): CurveBounds {
+export function curveBounds(points: Float32Array, margin = 0.05): PlotBounds {
   const box = pointBox(points);
   if (!box) return { xMin: -1, xMax: 1, yMin: -1, yMax: 1 };
   const { xMin, xMax, yMin, yMax } = box;
@@ -39,7 +37,7 @@ export function curveBounds(points: Float32Array, margin = 0.05): CurveBounds {
 }
 
 /** `count` x values evenly spread from xMin to xMax, both ends included. */
-export function curveXs(bounds: CurveBounds, count: number): Float32Array {
+export function curveXs(bounds: PlotBounds, count: number): Float32Array {
   const out = new Float32Array(count);
   for (let i = 0; i < count; i++)
     out[i] =
@@ -87,7 +85,7 @@ export function predictValues(
 export function scatterOf(
   actual: Float32Array,
   predicted: Float32Array,
-): { points: Float32Array; bounds: CurveBounds; xs: Float32Array; line: Float32Array } {
+): { points: Float32Array; bounds: PlotBounds; xs: Float32Array; line: Float32Array } {
   const n = Math.min(actual.length, predicted.length);
   const points = new Float32Array(2 * n);
   let lo = Infinity;
