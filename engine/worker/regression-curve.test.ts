@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import type { GraphJSON, NodeJSON } from '../graph/ir.js';
 import type { TrainProgress, TrainSessionConfig } from '../protocol/messages.js';
 import type { Tensor } from '../tensor.js';
-import { curveFitJSON } from '../../test/helpers/curve-graph.js';
+import { exampleGraphJSON } from '../../test/helpers/examples.js';
 import { spiralJSON } from '../../test/helpers/examples.js';
 import { createInProcessEngineClient } from './in-process.js';
 import { csvTrainingSets } from './csv-training.js';
@@ -24,8 +24,8 @@ import { Graph } from '../graph/graph.js';
 import { BOUNDARY_MS, LearnedViews } from './learned-views.js';
 import { TrainSession, makeDataset } from './train-session.js';
 
-/** The "Regression: fit a curve" template's model. */
-const regressionGraph = (): GraphJSON => curveFitJSON();
+/** The "Regression: fit a curve" template's model (examples/mlp-sine.json, node for node). */
+const regressionGraph = (): GraphJSON => exampleGraphJSON('mlp-sine');
 
 const config: TrainSessionConfig = {
   optimizer: 'adam',

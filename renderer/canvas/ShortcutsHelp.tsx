@@ -9,6 +9,30 @@ import { pointerGestureEntries, shortcutEntries } from './shortcuts.js';
 
 const IS_MAC = typeof navigator !== 'undefined' && /Mac|iPhone|iPad/.test(navigator.platform);
 
+/** One row of the panel: what it does, and its keys. */
+function HelpRow({
+  testId,
+  label,
+  keys,
+}: {
+  testId: string;
+  label: string;
+  keys: readonly string[];
+}) {
+  return (
+    <div className="wg-help__row" data-testid={testId}>
+      <dt>{label}</dt>
+      <dd>
+        {keys.map((k) => (
+          <kbd key={k} className="wg-kbd">
+            {k}
+          </kbd>
+        ))}
+      </dd>
+    </div>
+  );
+}
+
 export function ShortcutsHelp() {
   const editor = useEditor();
   const open = useStore(editor.ui, (s) => s.shortcutsHelp);
@@ -36,28 +60,10 @@ export function ShortcutsHelp() {
         </div>
         <dl className="wg-help__list">
           {entries.map((entry) => (
-            <div key={entry.name} className="wg-help__row" data-testid={`shortcut-${entry.name}`}>
-              <dt>{entry.label}</dt>
-              <dd>
-                {entry.keys.map((k) => (
-                  <kbd key={k} className="wg-kbd">
-                    {k}
-                  </kbd>
-                ))}
-              </dd>
-            </div>
+            <HelpRow key={entry.name} testId={`shortcut-${entry.name}`} {...entry} />
           ))}
           {pointerGestureEntries(IS_MAC).map((entry) => (
-            <div key={entry.name} className="wg-help__row" data-testid={`gesture-${entry.name}`}>
-              <dt>{entry.label}</dt>
-              <dd>
-                {entry.keys.map((k) => (
-                  <kbd key={k} className="wg-kbd">
-                    {k}
-                  </kbd>
-                ))}
-              </dd>
-            </div>
+            <HelpRow key={entry.name} testId={`gesture-${entry.name}`} {...entry} />
           ))}
         </dl>
         <p className="wg-help__note">

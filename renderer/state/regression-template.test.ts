@@ -1,7 +1,7 @@
 /**
  * The "Regression: fit a curve" template: the model the engine's GraphBuilder builds (as
- * test/helpers/curve-graph.ts does for the worker's tests), a regression the Train panel opens on the `sine` set with the
- * template's own settings, and it fits the curve: R² far above 0.9 and a fitted curve in the
+ * examples/mlp-sine.json, which the worker's tests train, holds it), a regression the Train panel
+ * opens on the `sine` set with the template's own settings, and it fits the curve: R² far above 0.9 and a fitted curve in the
  * store that follows the data.
  */
 
@@ -21,7 +21,7 @@ import {
   trainingTask,
 } from './training.js';
 
-/** The template's model built with GraphBuilder (the twin of test/helpers/curve-graph.ts). */
+/** The template's model built with GraphBuilder (as examples/make-graphs.ts writes mlp-sine.json). */
 function curveFitJSON() {
   const b = new GraphBuilder('Regression: fit a curve');
   const x = b.input('x', [-1, 1], 'f32', 'data');

@@ -18,6 +18,35 @@ import { DIGITS, DigitPad } from './DigitPad.js';
 import { RegressionCurve } from './RegressionCurve.js';
 import { TaskViewsNote, useTrainTask } from './TaskMetrics.js';
 
+/** The views' title with Refresh, which asks the worker for them now (`refresh`: its tooltip). */
+function ViewsTitle({
+  title,
+  refresh,
+  training,
+  started,
+}: {
+  title: string;
+  refresh: string;
+  training: Training;
+  started: boolean;
+}) {
+  return (
+    <div className="wg-panel-title wg-views__title">
+      <span>{title}</span>
+      <button
+        type="button"
+        className="wg-button wg-views__refresh"
+        data-testid="views-refresh"
+        disabled={!started}
+        title={refresh}
+        onClick={() => void training.refreshViews()}
+      >
+        Refresh
+      </button>
+    </div>
+  );
+}
+
 export function LearnedViews({ training }: { training: Training }) {
   const dataset = useTraining((s) => s.form.dataset);
   const csv = useTraining((s) => formCsv(s.form) !== null);
@@ -34,19 +63,12 @@ export function LearnedViews({ training }: { training: Training }) {
     const curve = kind === null ? oneFeature : kind === 'curve';
     return (
       <section className="wg-views" data-testid="learned-views" data-task={task}>
-        <div className="wg-panel-title wg-views__title">
-          <span>{curve ? 'Fitted curve' : 'Predicted vs actual'}</span>
-          <button
-            type="button"
-            className="wg-button wg-views__refresh"
-            data-testid="views-refresh"
-            disabled={!started}
-            title="Evaluate the model with the current weights now"
-            onClick={() => void training.refreshViews()}
-          >
-            Refresh
-          </button>
-        </div>
+        <ViewsTitle
+          title={curve ? 'Fitted curve' : 'Predicted vs actual'}
+          refresh="Evaluate the model with the current weights now"
+          training={training}
+          started={started}
+        />
         <RegressionCurve oneFeature={oneFeature} />
         {curve ? (
           <p className="wg-views__empty" data-testid="curve-note">
@@ -73,19 +95,12 @@ export function LearnedViews({ training }: { training: Training }) {
     );
   return (
     <section className="wg-views" data-testid="learned-views">
-      <div className="wg-panel-title wg-views__title">
-        <span>{digits ? 'Try the model' : 'Decision boundary'}</span>
-        <button
-          type="button"
-          className="wg-button wg-views__refresh"
-          data-testid="views-refresh"
-          disabled={!started}
-          title="Evaluate the decision boundary and confusion matrix with the current weights now"
-          onClick={() => void training.refreshViews()}
-        >
-          Refresh
-        </button>
-      </div>
+      <ViewsTitle
+        title={digits ? 'Try the model' : 'Decision boundary'}
+        refresh="Evaluate the decision boundary and confusion matrix with the current weights now"
+        training={training}
+        started={started}
+      />
       {digits ? <DigitPad training={training} /> : <DecisionBoundary training={training} />}
       <div className="wg-panel-title">Confusion matrix (validation)</div>
       <ConfusionMatrix {...(digits ? { labels: DIGITS } : {})} />
